@@ -1,0 +1,7 @@
+"""`python -m canvas ...`"""
+
+import sys
+
+from canvas.cli import main
+
+sys.exit(main())

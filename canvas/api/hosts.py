@@ -1,0 +1,105 @@
+"""Which Canvas URLs we may talk to (pure policy plus one DNS look-up).
+
+Public https hosts are allowed. Plain http, loopback, private, link-local, shared and reserved
+addresses are refused unless the host[:port] is in CANVAS_ALLOWED_HOSTS (the simulated Canvas on
+127.0.0.1 is allow-listed that way). IP literals are refused in every spelling unless allow-listed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
+
+from canvas.errors import UrlRefused
+
+Resolver = Callable[[str, int], list[str]]
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror:
+        raise UrlRefused(f"Canvas host {host!r} could not be resolved") from None
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def _literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Parse an IP literal in any spelling browsers and libc accept (dotted, decimal, hex, octal)."""
+    h = host.strip("[]")
+    try:
+        return ipaddress.ip_address(h)
+    except ValueError:
+        pass
+    try:
+        # inet_aton accepts 2130706433, 0x7f000001, 0177.0.0.1, 127.1 ...
+        return ipaddress.IPv4Address(socket.inet_aton(h))
+    except (OSError, ValueError):
+        return None
+
+
+def is_public_address(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    shared = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, not covered by is_private
+    return not (
+        addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_multicast
+        or addr.is_reserved or addr.is_unspecified or (addr.version == 4 and addr in shared)
+    )
+
+
+def _allowed(host: str, port: int, default_port: int, allowed_hosts: Iterable[str]) -> bool:
+    names = {host.lower(), f"{host.lower()}:{port}"}
+    if port == default_port:
+        names.add(f"{host.lower()}:{default_port}")
+    return any(a.lower() in names for a in allowed_hosts)
+
+
+def normalize_base_url(url: str, allowed_hosts: Iterable[str] = (),
+                       resolver: Resolver | None = system_resolver) -> str:
+    """Return "scheme://host[:port]" for a Canvas base URL, or raise UrlRefused saying why."""
+    raw = url.strip()
+    parts = urlsplit(raw if "://" in raw else f"https://{raw}")
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise UrlRefused(f"Canvas URL must use https, not {scheme!r}")
+    if parts.username or parts.password:
+        raise UrlRefused("Canvas URL must not contain a user name or password")
+    if parts.query or parts.fragment or parts.path.rstrip("/") not in ("",):
+        raise UrlRefused("Canvas URL must be just the site, e.g. https://school.instructure.com")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise UrlRefused("Canvas URL has no host")
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        raise UrlRefused("Canvas URL has an invalid port") from None
+    default_port = 443 if scheme == "https" else 80
+    allowed = _allowed(host, port, default_port, allowed_hosts)
+    if scheme == "http" and not allowed:
+        raise UrlRefused(f"Canvas URL must use https ({host} is not in CANVAS_ALLOWED_HOSTS)")
+    literal = _literal_ip(host)
+    if literal is not None and not allowed:
+        raise UrlRefused(f"Canvas URL must name a host, not an IP address ({host})")
+    if not allowed and resolver is not None:
+        for address in resolver(host, port):
+            if not is_public_address(ipaddress.ip_address(address.split("%")[0])):
+                raise UrlRefused(f"Canvas host {host} resolves to a non-public address")
+    netloc = host if ":" not in host else f"[{host}]"
+    if parts.port and port != default_port:
+        netloc += f":{port}"
+    return f"{scheme}://{netloc}"
+
+
+def same_origin(base_url: str, url: str) -> bool:
+    """Pagination links must stay on the base URL's scheme, host and port."""
+    a, b = urlsplit(base_url), urlsplit(url)
+    def key(p):
+        return p.scheme, p.hostname, p.port or _dport(p.scheme)
+
+    return key(a) == key(b)
+
+
+def _dport(scheme: str) -> int:
+    return 443 if scheme == "https" else 80

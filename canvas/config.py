@@ -1,0 +1,109 @@
+"""One settings object, read from the environment once.
+
+Durations arrive in milliseconds (the seed's convention) and are exposed as `timedelta`.
+A bad value raises `ConfigError` naming the variable; the CLI turns that into exit code 2.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from canvas.errors import ConfigError
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(default=None, validation_alias=_env("DATABASE_URL"))
+    data_dir: Path = Field(default=Path(".data"), validation_alias=_env("CANVAS_DATA_DIR"))
+    sync_interval_ms: int = Field(default=7_200_000, gt=0, validation_alias=_env("CANVAS_SYNC_INTERVAL"))
+    sync_batch_size: int = Field(default=3, ge=1, le=100, validation_alias=_env("CANVAS_SYNC_BATCH_SIZE"))
+    sync_max_retries: int = Field(default=3, ge=1, le=20, validation_alias=_env("CANVAS_SYNC_MAX_RETRIES"))
+    sync_stale_after_ms: int = Field(
+        default=3_600_000, gt=0, validation_alias=_env("CANVAS_SYNC_STALE_AFTER")
+    )
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias=_env("CANVAS_ALLOWED_HOSTS")
+    )
+    canvas_token: SecretStr | None = Field(default=None, validation_alias=_env("CANVAS_TOKEN"))
+    request_timeout_s: float = Field(default=30.0, gt=0, validation_alias=_env("CANVAS_REQUEST_TIMEOUT"))
+    # Canvas pre-charges 50 units per in-flight request against a 600 high-water mark: 3 is safe.
+    max_in_flight: int = Field(default=3, ge=1, le=8, validation_alias=_env("CANVAS_MAX_IN_FLIGHT"))
+    # A worker that stops renewing for this long loses the user to another worker.
+    lease_seconds: float = Field(default=60.0, ge=1, le=3600, validation_alias=_env("CANVAS_SYNC_LEASE_SECONDS"))
+    retry_backoff_ms: int = Field(default=1000, ge=0, le=60_000, validation_alias=_env("CANVAS_RETRY_BACKOFF_MS"))
+    min_request_interval_ms: int = Field(default=0, ge=0, le=10_000,
+                                         validation_alias=_env("CANVAS_MIN_REQUEST_INTERVAL_MS"))
+    dashboard_mode: Literal["personal", "shared"] = Field(
+        default="personal", validation_alias=_env("CANVAS_DASHBOARD_MODE")
+    )
+    key_file: Path | None = Field(default=None, validation_alias=_env("CANVAS_KEY_FILE"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias=_env("CANVAS_LOG_LEVEL")
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(h.strip().lower() for h in value.split(",") if h.strip())
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_driver(cls, value: str | None) -> str | None:
+        # SQLAlchemy needs the driver named; accept the common spellings operators paste.
+        if value is None:
+            return None
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix):]
+        if not value.startswith("postgresql+psycopg://"):
+            raise ValueError("must be a postgresql:// URL (PostgreSQL is the only database)")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def sync_interval(self) -> timedelta:
+        return timedelta(milliseconds=self.sync_interval_ms)
+
+    @property
+    def stale_after(self) -> timedelta:
+        return timedelta(milliseconds=self.sync_stale_after_ms)
+
+
+_ALIASES = {
+    name: str(field.validation_alias.choices[0])  # type: ignore[union-attr]
+    for name, field in Settings.model_fields.items()
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment (plus overrides), or raise ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        var = _ALIASES.get(field, field)
+        raise ConfigError(f"{var}: {err['msg']}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, loaded once."""
+    return load_settings()

@@ -1,0 +1,172 @@
+"""Per-user sync jobs: claims, leases, fencing, "sync now" requests, worker heartbeats.
+
+All times come from the database clock (now()), never a worker's, so workers on machines with
+skewed clocks still agree. One row per user makes "never two runs of one user at once" structural;
+the fence counter, bumped on every claim and checked in the cache-writing transaction, stops a
+worker that lost its lease (paused, partitioned) from overwriting a newer result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Connection, text
+
+NOTIFY_CHANNEL = "canvas_sync_requested"
+
+
+@dataclass(frozen=True)
+class Claim:
+    user_id: int
+    fence: int
+    kind: str  # full | recent
+
+
+def ensure_job(conn: Connection, user_id: int) -> None:
+    conn.execute(text("INSERT INTO sync_jobs (user_id) VALUES (:u) ON CONFLICT (user_id) DO NOTHING"),
+                 {"u": user_id})
+
+
+def reset_after_new_token(conn: Connection, user_id: int) -> None:
+    """A freshly saved token: clear the invalid state and backoff, due at once, fence any old run."""
+    conn.execute(text("""
+        INSERT INTO sync_jobs (user_id) VALUES (:u)
+        ON CONFLICT (user_id) DO UPDATE SET state = 'idle', attempt = 0, last_error = NULL,
+            due_at = now(), lease_owner = NULL, lease_until = NULL, fence = sync_jobs.fence + 1
+    """), {"u": user_id})
+
+
+_CLAIM = text("""
+    UPDATE sync_jobs j
+       SET state = 'running', lease_owner = :owner, lease_until = now() + make_interval(secs => :ttl),
+           fence = j.fence + 1, last_try_at = now(),
+           requested_kind = NULL, requested_at = NULL
+      FROM (SELECT s.user_id, coalesce(s.requested_kind, 'full') AS kind
+              FROM sync_jobs s JOIN users u ON u.id = s.user_id
+             WHERE u.token_state = 'valid' AND u.token_ciphertext IS NOT NULL
+               AND (
+                    (s.state = 'idle' AND (s.requested_at IS NOT NULL
+                        OR (s.due_at <= now()
+                            AND coalesce(s.last_ok_at, '-infinity') < now() - make_interval(secs => :stale))))
+                 OR (s.state = 'running' AND s.lease_until < now())
+               )
+             ORDER BY s.requested_at ASC NULLS LAST, s.due_at
+             LIMIT :batch
+             FOR UPDATE OF s SKIP LOCKED) c
+     WHERE j.user_id = c.user_id
+    RETURNING j.user_id, j.fence, c.kind
+""")
+
+
+def claim_due(conn: Connection, *, owner: str, batch: int, ttl: float, stale_after: timedelta) -> list[Claim]:
+    rows = conn.execute(_CLAIM, {"owner": owner, "ttl": ttl, "batch": batch,
+                                 "stale": stale_after.total_seconds()}).all()
+    return [Claim(int(r.user_id), int(r.fence), str(r.kind)) for r in rows]
+
+
+def claim_user(conn: Connection, *, user_id: int, owner: str, ttl: float, kind: str = "full") -> Claim | None:
+    """Claim one user now (CLI sync, the app's fallback thread); None if a live lease holds it."""
+    row = conn.execute(text("""
+        UPDATE sync_jobs SET state = 'running', lease_owner = :owner,
+               lease_until = now() + make_interval(secs => :ttl), fence = fence + 1,
+               last_try_at = now(), requested_at = NULL, requested_kind = NULL
+         WHERE user_id = :u AND (state = 'idle' OR (state = 'running' AND lease_until < now()))
+        RETURNING fence
+    """), {"u": user_id, "owner": owner, "ttl": ttl}).first()
+    return Claim(user_id, int(row.fence), kind) if row else None
+
+
+def renew(conn: Connection, claim: Claim, ttl: float) -> bool:
+    """Extend the lease; False means it was lost and the run must stop."""
+    res = conn.execute(text("""
+        UPDATE sync_jobs SET lease_until = now() + make_interval(secs => :ttl)
+         WHERE user_id = :u AND fence = :f AND state = 'running'
+    """), {"u": claim.user_id, "f": claim.fence, "ttl": ttl})
+    return res.rowcount == 1
+
+
+def holds_fence(conn: Connection, claim: Claim) -> bool:
+    """Inside the cache transaction: lock the job row and check we still own it."""
+    row = conn.execute(text("""
+        SELECT 1 FROM sync_jobs WHERE user_id = :u AND fence = :f AND state = 'running' FOR UPDATE
+    """), {"u": claim.user_id, "f": claim.fence}).first()
+    return row is not None
+
+
+def complete(conn: Connection, claim: Claim, *, interval: timedelta, full: bool) -> None:
+    # Jitter (up to 10% of the interval) spreads a thousand users' due times apart.
+    conn.execute(text("""
+        UPDATE sync_jobs SET state = 'idle', lease_owner = NULL, lease_until = NULL, attempt = 0,
+               last_error = NULL,
+               last_ok_at = CASE WHEN :full THEN now() ELSE last_ok_at END,
+               due_at = CASE WHEN :full THEN now() + make_interval(secs => :iv * (1 + random() * 0.1))
+                             ELSE due_at END
+         WHERE user_id = :u AND fence = :f
+    """), {"u": claim.user_id, "f": claim.fence, "iv": interval.total_seconds(), "full": full})
+
+
+def fail(conn: Connection, claim: Claim, *, error_class: str, token_invalid: bool,
+         interval: timedelta, retry_base: float = 60.0) -> None:
+    """Record a failed run: capped exponential backoff with jitter, or token_invalid (no retries)."""
+    conn.execute(text("""
+        UPDATE sync_jobs SET state = CASE WHEN :invalid THEN 'token_invalid' ELSE 'idle' END,
+               lease_owner = NULL, lease_until = NULL, attempt = attempt + 1, last_error = :err,
+               due_at = now() + least(make_interval(secs => :iv),
+                                      make_interval(secs => :base * power(2, least(attempt, 16))))
+                                * (0.5 + random() / 2)
+         WHERE user_id = :u AND fence = :f
+    """), {"u": claim.user_id, "f": claim.fence, "err": error_class, "invalid": token_invalid,
+           "iv": interval.total_seconds(), "base": retry_base})
+
+
+def release(conn: Connection, claim: Claim) -> None:
+    """Give a claimed user back (shutdown): due again at once, no attempt counted."""
+    conn.execute(text("""
+        UPDATE sync_jobs SET state = 'idle', lease_owner = NULL, lease_until = NULL, due_at = now()
+         WHERE user_id = :u AND fence = :f AND state = 'running'
+    """), {"u": claim.user_id, "f": claim.fence})
+
+
+def request_sync(conn: Connection, user_id: int, kind: str = "full") -> bool:
+    """"Sync now": coalesced (a pending request absorbs later ones) and announced with NOTIFY."""
+    res = conn.execute(text("""
+        UPDATE sync_jobs SET requested_at = coalesce(requested_at, now()),
+               requested_kind = CASE WHEN requested_kind = 'full' OR :kind = 'full' THEN 'full'
+                                     ELSE 'recent' END
+         WHERE user_id = :u AND state IN ('idle', 'running')
+    """), {"u": user_id, "kind": kind})
+    conn.execute(text("SELECT pg_notify(:ch, :u)"), {"ch": NOTIFY_CHANNEL, "u": str(user_id)})
+    return res.rowcount == 1
+
+
+def mark_token_invalid(conn: Connection, user_id: int, message: str) -> None:
+    conn.execute(text("UPDATE users SET token_state = 'invalid', token_error = :m, updated_at = now() "
+                      "WHERE id = :u"), {"u": user_id, "m": message[:300]})
+
+
+# -- worker liveness ---------------------------------------------------------------------------
+def beat(conn: Connection, *, worker_id: str, host: str, pid: int, current_user: int | None,
+         state: str = "running", synced: int = 0, failed: int = 0) -> None:
+    conn.execute(text("""
+        INSERT INTO worker_heartbeats (worker_id, host, pid, current_user_id, state, synced, failed)
+        VALUES (:w, :h, :p, :cu, :s, :ok, :bad)
+        ON CONFLICT (worker_id) DO UPDATE SET last_beat = now(), current_user_id = :cu, state = :s,
+            synced = :ok, failed = :bad
+    """), {"w": worker_id, "h": host, "p": pid, "cu": current_user, "s": state, "ok": synced, "bad": failed})
+
+
+def live_workers(conn: Connection, within_s: float = 30.0) -> list[dict]:
+    rows = conn.execute(text("""
+        SELECT worker_id, host, pid, started_at, last_beat, current_user_id, state, synced, failed,
+               last_beat > now() - make_interval(secs => :w) AS alive
+          FROM worker_heartbeats ORDER BY last_beat DESC
+    """), {"w": within_s}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def any_worker_alive(conn: Connection, within_s: float = 30.0) -> bool:
+    return conn.execute(text("""
+        SELECT EXISTS (SELECT 1 FROM worker_heartbeats
+                        WHERE state = 'running' AND last_beat > now() - make_interval(secs => :w))
+    """), {"w": within_s}).scalar_one()

@@ -1,0 +1,245 @@
+"""Users, sync runs and the cache write: keyword-only functions taking a Connection.
+
+`write_full_sync` is the heart: one transaction upserts what changed (by content hash), deletes
+what vanished from Canvas, records score snapshots and the run row, and bumps the user's data
+version. Nothing is written when the fence check fails.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, cast, delete, func, literal, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
+
+from canvas import models
+from canvas.db import tables as t
+
+CHUNK = 500  # rows per multi-VALUES statement, well under PostgreSQL's parameter limit
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    base_url: str
+    canvas_user_id: int
+    name: str
+    time_zone: str | None
+    token_ciphertext: bytes | None
+    token_hint: str | None
+    token_state: str
+    token_error: str | None
+    data_version: int
+
+
+def _user(row: Any) -> User:
+    return User(id=row.id, base_url=row.base_url, canvas_user_id=row.canvas_user_id, name=row.name,
+                time_zone=row.time_zone, token_ciphertext=row.token_ciphertext, token_hint=row.token_hint,
+                token_state=row.token_state, token_error=row.token_error, data_version=row.data_version)
+
+
+# -- users -------------------------------------------------------------------------------------
+def upsert_user(conn: Connection, *, base_url: str, canvas_user_id: int, name: str,
+                time_zone: str | None) -> int:
+    stmt = insert(t.users).values(base_url=base_url, canvas_user_id=canvas_user_id, name=name,
+                                  time_zone=time_zone)
+    stmt = stmt.on_conflict_do_update(
+        constraint="uq_users_canvas_identity",
+        set_={"name": stmt.excluded.name, "time_zone": stmt.excluded.time_zone, "updated_at": func.now()},
+    ).returning(t.users.c.id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def set_token(conn: Connection, *, user_id: int, ciphertext: bytes, hint: str) -> None:
+    conn.execute(update(t.users).where(t.users.c.id == user_id).values(
+        token_ciphertext=ciphertext, token_hint=hint, token_state="valid", token_error=None,
+        updated_at=func.now()))
+
+
+def clear_token(conn: Connection, *, user_id: int) -> None:
+    conn.execute(update(t.users).where(t.users.c.id == user_id).values(
+        token_ciphertext=None, token_hint=None, updated_at=func.now()))
+
+
+def get_user(conn: Connection, user_id: int) -> User | None:
+    row = conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
+    return _user(row) if row else None
+
+
+def list_users(conn: Connection) -> list[User]:
+    return [_user(r) for r in conn.execute(select(t.users).order_by(t.users.c.id))]
+
+
+def delete_user(conn: Connection, *, user_id: int) -> bool:
+    return conn.execute(delete(t.users).where(t.users.c.id == user_id)).rowcount == 1
+
+
+def all_token_rows(conn: Connection) -> list[tuple[int, bytes]]:
+    rows = conn.execute(select(t.users.c.id, t.users.c.token_ciphertext)
+                        .where(t.users.c.token_ciphertext.is_not(None)).with_for_update())
+    return [(int(r.id), bytes(r.token_ciphertext)) for r in rows]
+
+
+def set_ciphertext(conn: Connection, *, user_id: int, ciphertext: bytes) -> None:
+    conn.execute(update(t.users).where(t.users.c.id == user_id).values(token_ciphertext=ciphertext))
+
+
+# -- sync runs ---------------------------------------------------------------------------------
+def start_run(conn: Connection, *, user_id: int, trigger: str, kind: str, worker: str | None) -> int:
+    stmt = insert(t.sync_runs).values(user_id=user_id, trigger=trigger, kind=kind, worker=worker)
+    return int(conn.execute(stmt.returning(t.sync_runs.c.id)).scalar_one())
+
+
+def finish_run(conn: Connection, *, run_id: int, outcome: str, stats: dict[str, Any]) -> None:
+    conn.execute(update(t.sync_runs).where(t.sync_runs.c.id == run_id).values(
+        finished_at=func.now(), outcome=outcome, **stats))
+
+
+def abandon_stale_runs(conn: Connection) -> int:
+    """Runs left 'running' by a crashed process whose lease has since expired."""
+    return conn.execute(text("""
+        UPDATE sync_runs r SET outcome = 'abandoned', finished_at = now(), error_class = 'WorkerLost'
+          FROM sync_jobs j
+         WHERE r.user_id = j.user_id AND r.outcome = 'running'
+           AND (j.state <> 'running' OR j.lease_until < now())
+           AND r.started_at < now() - interval '5 seconds'
+    """)).rowcount
+
+
+# -- the cache write ---------------------------------------------------------------------------
+def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert or update by (user_id, canvas_id), skipping rows whose content hash is unchanged."""
+    written = 0
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        stmt = insert(table).values(list(chunk))
+        cols = {c.name: stmt.excluded[c.name] for c in table.columns
+                if c.name not in ("user_id", "canvas_id")}
+        cols["synced_at"] = func.now()
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["user_id", "canvas_id"], set_=cols,
+            where=table.c.content_hash.is_distinct_from(stmt.excluded.content_hash),
+        )
+        written += conn.execute(stmt).rowcount
+    return written
+
+
+def _delete_vanished(conn: Connection, table: Table, user_id: int, keep_ids: Iterable[int],
+                     keep_courses: Iterable[int], course_col: str = "course_id") -> int:
+    cond = and_(table.c.user_id == user_id, table.c.canvas_id.not_in(list(keep_ids) or [-1]))
+    skipped = list(keep_courses)
+    if skipped:
+        cond = and_(cond, table.c[course_col].not_in(skipped))
+    return conn.execute(delete(table).where(cond)).rowcount
+
+
+def _snapshots(conn: Connection, user_id: int, run_id: int, courses: list[dict[str, Any]]) -> int:
+    """Record Canvas's course scores when they differ from the latest snapshot (history, compact)."""
+    if not courses:
+        return 0
+    ids = [c["canvas_id"] for c in courses]
+    latest = conn.execute(text("""
+        SELECT DISTINCT ON (course_id) course_id, current_score, final_score, current_grade, final_grade
+          FROM course_score_snapshots WHERE user_id = :u AND course_id = ANY(:ids)
+         ORDER BY course_id, taken_at DESC, id DESC
+    """), {"u": user_id, "ids": ids}).all()
+    last = {r.course_id: (r.current_score, r.final_score, r.current_grade, r.final_grade) for r in latest}
+    new = [
+        {"user_id": user_id, "course_id": c["canvas_id"], "sync_run_id": run_id,
+         "current_score": c["current_score"], "final_score": c["final_score"],
+         "current_grade": c["current_grade"], "final_grade": c["final_grade"]}
+        for c in courses
+        if last.get(c["canvas_id"]) != (c["current_score"], c["final_score"], c["current_grade"],
+                                        c["final_grade"])
+    ]
+    if new:
+        conn.execute(insert(t.score_snapshots).values(new))
+    return len(new)
+
+
+def write_full_sync(conn: Connection, *, user_id: int, run_id: int, data: models.FetchedData) -> dict[str, int]:
+    """Replace the user's cache with `data` (call inside a transaction that checked the fence)."""
+    profile = data.profile
+    conn.execute(update(t.users).where(t.users.c.id == user_id).values(
+        name=str(profile.get("name") or ""), time_zone=profile.get("time_zone"),
+        data_version=t.users.c.data_version + 1, updated_at=func.now()))
+    skipped = data.skipped_ids
+    written = _upsert(conn, t.courses, data.courses)
+    written += _upsert(conn, t.assignment_groups, data.groups)
+    written += _upsert(conn, t.assignments, data.assignments)
+    course_ids = [c["canvas_id"] for c in data.courses]
+    deleted = _delete_vanished(conn, t.courses, user_id, course_ids, [], course_col="canvas_id")
+    deleted += _delete_vanished(conn, t.assignment_groups, user_id, [g["canvas_id"] for g in data.groups],
+                                skipped)
+    deleted += _delete_vanished(conn, t.assignments, user_id, [a["canvas_id"] for a in data.assignments],
+                                skipped)
+    # Groups/assignments of a course that left Canvas go with it (skipped courses stay).
+    for table in (t.assignment_groups, t.assignments):
+        deleted += conn.execute(delete(table).where(
+            table.c.user_id == user_id, table.c.course_id.not_in(course_ids or [-1]))).rowcount
+    snaps = _snapshots(conn, user_id, run_id, data.courses)
+    return {"rows_written": written + deleted, "snapshots": snaps}
+
+
+def merge_graded(conn: Connection, *, user_id: int, rows: list[dict[str, Any]]) -> int:
+    """Recent-grades refresh: update only the submission columns of cached assignments."""
+    cols = ("score", "grade", "score_hidden", "submitted_at", "graded_at", "posted_at", "workflow_state",
+            "late", "missing", "excused", "late_policy_status", "points_deducted", "has_submission")
+    changed = 0
+    for row in rows:
+        res = conn.execute(update(t.assignments).where(
+            t.assignments.c.user_id == user_id, t.assignments.c.canvas_id == row["canvas_id"],
+            tuple_(*[t.assignments.c[c] for c in cols]).is_distinct_from(tuple_(*[row[c] for c in cols])),
+        ).values({c: row[c] for c in cols}, synced_at=func.now(),
+                 raw=func.jsonb_set(t.assignments.c.raw, "{submission}",
+                                    cast(literal(json.dumps(row["raw"].get("submission"))), JSONB))))
+        changed += res.rowcount
+    if changed:
+        conn.execute(update(t.users).where(t.users.c.id == user_id).values(
+            data_version=t.users.c.data_version + 1))
+    return changed
+
+
+def newest_graded_at(conn: Connection, *, user_id: int) -> datetime | None:
+    return conn.execute(select(func.max(t.assignments.c.graded_at))
+                        .where(t.assignments.c.user_id == user_id)).scalar_one()
+
+
+# -- status and export -------------------------------------------------------------------------
+def sync_facts(conn: Connection, *, user_id: int) -> dict[str, Any] | None:
+    """What the status rules need, in one round trip."""
+    row = conn.execute(text("""
+        SELECT u.token_state, u.token_error, u.data_version, u.token_ciphertext IS NOT NULL AS has_token,
+               j.state AS job_state, j.lease_until > now() AS lease_live, j.last_ok_at, j.last_error,
+               j.requested_at, j.attempt, now() AS db_now,
+               (SELECT count(*) FROM canvas_courses_cache c WHERE c.user_id = u.id) AS courses,
+               (SELECT count(*) FROM canvas_assignments_cache a WHERE a.user_id = u.id) AS assignments,
+               (SELECT max(finished_at) FROM sync_runs r WHERE r.user_id = u.id AND r.outcome = 'success'
+                  AND r.kind = 'full') AS last_success
+          FROM users u LEFT JOIN sync_jobs j ON j.user_id = u.id WHERE u.id = :u
+    """), {"u": user_id}).mappings().first()
+    return dict(row) if row else None
+
+
+def export_user(conn: Connection, *, user_id: int) -> dict[str, list[Any]]:
+    """The cached data as Canvas reported it (raw JSON), for `export --json`."""
+    courses = conn.execute(select(t.courses.c.raw).where(t.courses.c.user_id == user_id)
+                           .order_by(t.courses.c.canvas_id)).scalars().all()
+    assignments = conn.execute(select(t.assignments.c.raw).where(t.assignments.c.user_id == user_id)
+                               .order_by(t.assignments.c.course_id, t.assignments.c.canvas_id)).scalars().all()
+    groups = conn.execute(select(t.assignment_groups.c.course_id, t.assignment_groups.c.raw)
+                          .where(t.assignment_groups.c.user_id == user_id)
+                          .order_by(t.assignment_groups.c.course_id, t.assignment_groups.c.position,
+                                    t.assignment_groups.c.canvas_id)).all()
+    return {"courses": list(courses), "assignments": list(assignments),
+            "assignment_groups": [{"course_id": g.course_id, **g.raw} for g in groups]}
+
+
+def last_runs(conn: Connection, *, user_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    rows = conn.execute(select(t.sync_runs).where(t.sync_runs.c.user_id == user_id)
+                        .order_by(t.sync_runs.c.started_at.desc()).limit(limit)).mappings().all()
+    return [dict(r) for r in rows]

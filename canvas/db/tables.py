@@ -1,0 +1,218 @@
+"""Table definitions (SQLAlchemy Core). Canvas ids are BIGINT, times are timestamptz.
+
+Each cached Canvas object keeps its raw JSON next to the typed columns, plus a content hash so an
+unchanged object is never rewritten.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+metadata = MetaData()
+
+TS = DateTime(timezone=True)
+
+
+def _user_fk() -> Column:
+    return Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("base_url", Text, nullable=False),
+    Column("canvas_user_id", BigInteger, nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("time_zone", Text),
+    # Fernet ciphertext bound to this row's id; the plaintext token is never stored.
+    Column("token_ciphertext", LargeBinary),
+    Column("token_hint", Text),
+    Column("token_state", Text, nullable=False, server_default="valid"),
+    Column("token_error", Text),
+    Column("identity_issuer", Text),
+    Column("identity_subject", Text),
+    # Bumped in every cache-writing transaction: the UI keys its caches on it.
+    Column("data_version", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", TS, nullable=False, server_default=func.now()),
+    Column("updated_at", TS, nullable=False, server_default=func.now()),
+    UniqueConstraint("base_url", "canvas_user_id", name="uq_users_canvas_identity"),
+    CheckConstraint("token_state IN ('valid', 'invalid')", name="ck_users_token_state"),
+)
+
+courses = Table(
+    "canvas_courses_cache",
+    metadata,
+    _user_fk(),
+    Column("canvas_id", BigInteger, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("course_code", Text),
+    Column("workflow_state", Text),
+    Column("time_zone", Text),
+    Column("term_name", Text),
+    Column("start_at", TS),
+    Column("end_at", TS),
+    Column("apply_assignment_group_weights", Boolean, nullable=False, server_default="false"),
+    Column("hide_final_grades", Boolean, nullable=False, server_default="false"),
+    Column("has_grading_periods", Boolean, nullable=False, server_default="false"),
+    Column("current_score", Numeric),
+    Column("final_score", Numeric),
+    Column("current_grade", Text),
+    Column("final_grade", Text),
+    Column("raw", JSONB, nullable=False),
+    Column("content_hash", Text, nullable=False),
+    Column("synced_at", TS, nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("user_id", "canvas_id"),
+)
+
+assignment_groups = Table(
+    "canvas_assignment_groups_cache",
+    metadata,
+    _user_fk(),
+    Column("canvas_id", BigInteger, nullable=False),
+    Column("course_id", BigInteger, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("position", Integer),
+    Column("group_weight", Numeric),
+    Column("drop_lowest", Integer, nullable=False, server_default="0"),
+    Column("drop_highest", Integer, nullable=False, server_default="0"),
+    Column("never_drop", ARRAY(BigInteger), nullable=False, server_default="{}"),
+    Column("raw", JSONB, nullable=False),
+    Column("content_hash", Text, nullable=False),
+    Column("synced_at", TS, nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("user_id", "canvas_id"),
+)
+
+assignments = Table(
+    "canvas_assignments_cache",
+    metadata,
+    _user_fk(),
+    Column("canvas_id", BigInteger, nullable=False),
+    Column("course_id", BigInteger, nullable=False),
+    Column("group_id", BigInteger),
+    Column("name", Text, nullable=False),
+    Column("due_at", TS),
+    Column("lock_at", TS),
+    Column("unlock_at", TS),
+    Column("points_possible", Numeric),
+    Column("grading_type", Text),
+    Column("submission_types", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("omit_from_final_grade", Boolean, nullable=False, server_default="false"),
+    Column("published", Boolean, nullable=False, server_default="true"),
+    Column("position", Integer),
+    Column("html_url", Text),
+    Column("canvas_updated_at", TS),
+    # The student's own submission, flattened; score_hidden = Canvas withheld score/grade keys.
+    Column("has_submission", Boolean, nullable=False, server_default="false"),
+    Column("score", Numeric),
+    Column("grade", Text),
+    Column("score_hidden", Boolean, nullable=False, server_default="false"),
+    Column("submitted_at", TS),
+    Column("graded_at", TS),
+    Column("posted_at", TS),
+    Column("workflow_state", Text),
+    Column("late", Boolean, nullable=False, server_default="false"),
+    Column("missing", Boolean, nullable=False, server_default="false"),
+    Column("excused", Boolean, nullable=False, server_default="false"),
+    Column("late_policy_status", Text),
+    Column("points_deducted", Numeric),
+    Column("raw", JSONB, nullable=False),
+    Column("content_hash", Text, nullable=False),
+    Column("synced_at", TS, nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("user_id", "canvas_id"),
+    Index("ix_assignments_user_due", "user_id", "due_at"),
+    Index("ix_assignments_user_course", "user_id", "course_id"),
+)
+
+score_snapshots = Table(
+    "course_score_snapshots",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    _user_fk(),
+    Column("course_id", BigInteger, nullable=False),
+    Column("sync_run_id", BigInteger, ForeignKey("sync_runs.id", ondelete="SET NULL")),
+    Column("taken_at", TS, nullable=False, server_default=func.now()),
+    Column("current_score", Numeric),
+    Column("final_score", Numeric),
+    Column("current_grade", Text),
+    Column("final_grade", Text),
+    Index("ix_snapshots_user_course_taken", "user_id", "course_id", "taken_at"),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    _user_fk(),
+    Column("trigger", Text, nullable=False),  # cli | manual | schedule | app | demo
+    Column("kind", Text, nullable=False, server_default="full"),  # full | recent
+    Column("worker", Text),
+    Column("started_at", TS, nullable=False, server_default=func.now()),
+    Column("finished_at", TS),
+    Column("outcome", Text, nullable=False, server_default="running"),
+    Column("courses", Integer),
+    Column("assignments", Integer),
+    Column("requests", Integer, nullable=False, server_default="0"),
+    Column("bytes", BigInteger, nullable=False, server_default="0"),
+    Column("throttled", Integer, nullable=False, server_default="0"),
+    Column("retries", Integer, nullable=False, server_default="0"),
+    Column("rows_written", Integer, nullable=False, server_default="0"),
+    Column("skipped", JSONB, nullable=False, server_default="[]"),
+    Column("error_class", Text),
+    Column("error_message", Text),
+    CheckConstraint("outcome IN ('running', 'success', 'failed', 'abandoned')", name="ck_sync_runs_outcome"),
+    Index("ix_sync_runs_user_started", "user_id", "started_at"),
+)
+
+sync_jobs = Table(
+    "sync_jobs",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("state", Text, nullable=False, server_default="idle"),
+    Column("due_at", TS, nullable=False, server_default=func.now()),
+    Column("requested_at", TS),
+    Column("requested_kind", Text),  # full | recent
+    Column("lease_owner", Text),
+    Column("lease_until", TS),
+    # Bumped on every claim; the cache write checks it so a stale worker can't overwrite.
+    Column("fence", BigInteger, nullable=False, server_default="0"),
+    Column("attempt", Integer, nullable=False, server_default="0"),
+    Column("last_ok_at", TS),
+    Column("last_try_at", TS),
+    Column("last_error", Text),
+    CheckConstraint("state IN ('idle', 'running', 'token_invalid')", name="ck_sync_jobs_state"),
+    Index("ix_sync_jobs_due", "due_at"),
+)
+
+worker_heartbeats = Table(
+    "worker_heartbeats",
+    metadata,
+    Column("worker_id", Text, primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", TS, nullable=False, server_default=func.now()),
+    Column("last_beat", TS, nullable=False, server_default=func.now()),
+    Column("current_user_id", BigInteger),
+    Column("state", Text, nullable=False, server_default="running"),
+    Column("synced", Integer, nullable=False, server_default="0"),
+    Column("failed", Integer, nullable=False, server_default="0"),
+)

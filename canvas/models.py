@@ -1,0 +1,143 @@
+"""Canvas JSON -> cache rows (pure). Times become aware UTC datetimes; raw JSON is kept alongside.
+
+A submission whose `score`/`grade` keys are absent means Canvas hides the grade from the student,
+which is not the same as `null` (ungraded); `score_hidden` records the difference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _num(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+def content_hash(raw: Any) -> str:
+    return hashlib.sha256(json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def student_enrollment(course: dict[str, Any]) -> dict[str, Any]:
+    for enrollment in course.get("enrollments") or []:
+        if str(enrollment.get("type", "")).lower() in ("student", "studentenrollment"):
+            return enrollment
+    return {}
+
+
+def course_row(user_id: int, course: dict[str, Any]) -> dict[str, Any]:
+    enrollment = student_enrollment(course)
+    term = course.get("term") or {}
+    return {
+        "user_id": user_id,
+        "canvas_id": int(course["id"]),
+        "name": str(course.get("name") or course.get("course_code") or f"Course {course['id']}"),
+        "course_code": course.get("course_code"),
+        "workflow_state": course.get("workflow_state"),
+        "time_zone": course.get("time_zone"),
+        "term_name": term.get("name"),
+        "start_at": parse_time(course.get("start_at")),
+        "end_at": parse_time(course.get("end_at")),
+        "apply_assignment_group_weights": bool(course.get("apply_assignment_group_weights")),
+        "hide_final_grades": bool(course.get("hide_final_grades")),
+        "has_grading_periods": bool(course.get("has_grading_periods") or course.get("grading_periods")),
+        # Absent when the course hides totals: stays NULL, never 0.
+        "current_score": _num(enrollment.get("computed_current_score")),
+        "final_score": _num(enrollment.get("computed_final_score")),
+        "current_grade": enrollment.get("computed_current_grade"),
+        "final_grade": enrollment.get("computed_final_grade"),
+        "raw": course,
+        "content_hash": content_hash(course),
+    }
+
+
+def group_row(user_id: int, course_id: int, group: dict[str, Any]) -> dict[str, Any]:
+    raw = {k: v for k, v in group.items() if k != "assignments"}
+    rules = group.get("rules") or {}
+    return {
+        "user_id": user_id,
+        "canvas_id": int(group["id"]),
+        "course_id": course_id,
+        "name": str(group.get("name") or ""),
+        "position": group.get("position"),
+        "group_weight": _num(group.get("group_weight")),
+        "drop_lowest": int(rules.get("drop_lowest") or 0),
+        "drop_highest": int(rules.get("drop_highest") or 0),
+        "never_drop": [int(a) for a in rules.get("never_drop") or []],
+        "raw": raw,
+        "content_hash": content_hash(raw),
+    }
+
+
+def assignment_row(user_id: int, course_id: int, assignment: dict[str, Any]) -> dict[str, Any]:
+    sub = assignment.get("submission")
+    has_sub = isinstance(sub, dict)
+    sub = sub if has_sub else {}
+    return {
+        "user_id": user_id,
+        "canvas_id": int(assignment["id"]),
+        "course_id": course_id,
+        "group_id": int(assignment["assignment_group_id"]) if assignment.get("assignment_group_id") else None,
+        "name": str(assignment.get("name") or ""),
+        "due_at": parse_time(assignment.get("due_at")),
+        "lock_at": parse_time(assignment.get("lock_at")),
+        "unlock_at": parse_time(assignment.get("unlock_at")),
+        "points_possible": _num(assignment.get("points_possible")),
+        "grading_type": assignment.get("grading_type"),
+        "submission_types": [str(t) for t in assignment.get("submission_types") or []],
+        "omit_from_final_grade": bool(assignment.get("omit_from_final_grade")),
+        "published": assignment.get("published") is not False,
+        "position": assignment.get("position"),
+        "html_url": assignment.get("html_url"),
+        "canvas_updated_at": parse_time(assignment.get("updated_at")),
+        "has_submission": has_sub,
+        "score": _num(sub.get("score")),
+        "grade": None if sub.get("grade") is None else str(sub.get("grade")),
+        "score_hidden": has_sub and ("score" not in sub or "grade" not in sub),
+        "submitted_at": parse_time(sub.get("submitted_at")),
+        "graded_at": parse_time(sub.get("graded_at")),
+        "posted_at": parse_time(sub.get("posted_at")),
+        "workflow_state": sub.get("workflow_state"),
+        "late": bool(sub.get("late")),
+        "missing": bool(sub.get("missing")),
+        "excused": bool(sub.get("excused")),
+        "late_policy_status": sub.get("late_policy_status"),
+        "points_deducted": _num(sub.get("points_deducted")),
+        "raw": assignment,
+        "content_hash": content_hash(assignment),
+    }
+
+
+@dataclass
+class FetchedData:
+    """Everything one full sync read from Canvas, mapped to rows, before anything is written."""
+
+    profile: dict[str, Any]
+    courses: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    # Courses Canvas would not show us (401/403/404): their old cache rows are kept as they were.
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def skipped_ids(self) -> list[int]:
+        return [int(s["course_id"]) for s in self.skipped]

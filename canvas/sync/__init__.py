@@ -1,0 +1,1 @@
+"""Fetching a user's Canvas data and writing it to the cache."""

@@ -1,0 +1,188 @@
+"""Run one user's sync under their lease: claim, fetch, write with the fence, record the outcome.
+
+Used by the CLI, the worker and the app's fallback thread alike, so every path obeys the same
+"one run per user" rule and leaves the same records. Only the database and Canvas are touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from canvas import errors, models
+from canvas.api.client import CanvasClient
+from canvas.api.hosts import normalize_base_url
+from canvas.config import Settings
+from canvas.crypto import TokenCipher, TokenUnreadable
+from canvas.db import jobs, repo
+from canvas.sync import fetch, recent
+from canvas.sync.status import INVALID_TOKEN_MESSAGE
+
+log = logging.getLogger("canvas.sync")
+
+
+class SyncBusy(errors.CanvasDashboardError):
+    """A sync for this user is already running."""
+
+
+@dataclass
+class SyncResult:
+    user_id: int
+    run_id: int
+    kind: str
+    courses: int
+    assignments: int
+    stats: dict[str, Any]
+
+
+def make_client(settings: Settings, base_url: str, token: str, on_request: Callable[[], None] | None = None,
+                min_interval_s: float | None = None) -> CanvasClient:
+    # The URL policy is checked again before every sync, not only when the URL was saved.
+    base = normalize_base_url(base_url, settings.allowed_hosts)
+    return CanvasClient(
+        base, token, timeout=settings.request_timeout_s, max_attempts=settings.sync_max_retries,
+        max_in_flight=settings.max_in_flight, backoff_base=settings.retry_backoff_ms / 1000,
+        min_interval=settings.min_request_interval_ms / 1000 if min_interval_s is None else min_interval_s,
+        on_request=on_request)
+
+
+class _LeaseKeeper:
+    """Renews the lease from the request hook at most every ttl/3; raises once it is lost."""
+
+    def __init__(self, engine: Engine, claim: jobs.Claim, ttl: float, cancel: threading.Event | None) -> None:
+        self._engine, self._claim, self._ttl, self._cancel = engine, claim, ttl, cancel
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+        self.lost = False
+
+    def __call__(self) -> None:
+        if self._cancel is not None and self._cancel.is_set():
+            raise errors.Cancelled()
+        with self._lock:
+            if self.lost:
+                raise errors.LeaseLostError()
+            if time.monotonic() - self._last < self._ttl / 3:
+                return
+            with self._engine.begin() as conn:
+                ok = jobs.renew(conn, self._claim, self._ttl)
+            self._last = time.monotonic()
+            if not ok:
+                self.lost = True
+                raise errors.LeaseLostError()
+
+
+def _stats(client: CanvasClient | None, **extra: Any) -> dict[str, Any]:
+    base = {"requests": 0, "bytes": 0, "throttled": 0, "retries": 0}
+    if client is not None:
+        s = client.stats
+        base = {"requests": s.requests, "bytes": s.bytes, "throttled": s.throttled, "retries": s.retries}
+    return {**base, **extra}
+
+
+def claim_or_busy(engine: Engine, user_id: int, owner: str, ttl: float, kind: str = "full") -> jobs.Claim:
+    with engine.begin() as conn:
+        if repo.get_user(conn, user_id) is None:
+            raise errors.UsageError(f"no user with id {user_id}")
+        jobs.ensure_job(conn, user_id)
+        claim = jobs.claim_user(conn, user_id=user_id, owner=owner, ttl=ttl, kind=kind)
+    if claim is None:
+        raise SyncBusy(f"a sync for user {user_id} is already running")
+    return claim
+
+
+def run_claimed(engine: Engine, settings: Settings, claim: jobs.Claim, *, trigger: str, owner: str,
+                cipher: TokenCipher, cancel: threading.Event | None = None) -> SyncResult:
+    """Run the claimed job to its end; always leaves a finished sync_runs row and a released job."""
+    with engine.begin() as conn:
+        user = repo.get_user(conn, claim.user_id)
+        run_id = repo.start_run(conn, user_id=claim.user_id, trigger=trigger, kind=claim.kind, worker=owner)
+    client: CanvasClient | None = None
+    try:
+        if user is None:
+            raise errors.UsageError(f"no user with id {claim.user_id}")
+        if user.token_ciphertext is None:
+            raise errors.AuthError(401, "-", "no Canvas token saved")
+        try:
+            token = cipher.decrypt(user.id, user.token_ciphertext)
+        except TokenUnreadable:
+            raise errors.AuthError(401, "-", "stored token cannot be decrypted") from None
+        keeper = _LeaseKeeper(engine, claim, settings.lease_seconds, cancel)
+        client = make_client(settings, user.base_url, token, keeper)
+        with client:
+            if claim.kind == "recent":
+                return _recent(engine, settings, claim, client, run_id)
+            return _full(engine, settings, claim, client, run_id)
+    except BaseException as exc:
+        _record_failure(engine, settings, claim, run_id, exc, client)
+        raise
+
+
+def _full(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasClient, run_id: int) -> SyncResult:
+    log.info("Starting Canvas data sync...")
+    data: models.FetchedData = fetch.fetch_all(client, claim.user_id, max_workers=settings.max_in_flight)
+    with engine.begin() as conn:
+        if not jobs.holds_fence(conn, claim):
+            raise errors.LeaseLostError()
+        written = repo.write_full_sync(conn, user_id=claim.user_id, run_id=run_id, data=data)
+        stats = _stats(client, courses=len(data.courses), assignments=len(data.assignments),
+                       rows_written=written["rows_written"], skipped=data.skipped)
+        repo.finish_run(conn, run_id=run_id, outcome="success", stats=stats)
+        jobs.complete(conn, claim, interval=settings.sync_interval, full=True)
+    log.info("Cached %d courses", len(data.courses))
+    log.info("Cached %d assignments", len(data.assignments))
+    if data.skipped:
+        log.warning("Skipped %d course(s) Canvas would not show: %s", len(data.skipped), data.skipped_ids)
+    log.info("Sync completed successfully!")
+    return SyncResult(claim.user_id, run_id, "full", len(data.courses), len(data.assignments), stats)
+
+
+def _recent(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasClient, run_id: int) -> SyncResult:
+    log.info("Refreshing recent grades...")
+    with engine.connect() as conn:
+        watermark = repo.newest_graded_at(conn, user_id=claim.user_id)
+    rows = recent.fetch_graded_since(client, watermark)
+    with engine.begin() as conn:
+        if not jobs.holds_fence(conn, claim):
+            raise errors.LeaseLostError()
+        changed = repo.merge_graded(conn, user_id=claim.user_id, rows=rows)
+        stats = _stats(client, rows_written=changed)
+        repo.finish_run(conn, run_id=run_id, outcome="success", stats=stats)
+        jobs.complete(conn, claim, interval=settings.sync_interval, full=False)
+    log.info("Merged %d newly graded submission(s)", changed)
+    return SyncResult(claim.user_id, run_id, "recent", 0, changed, stats)
+
+
+def _record_failure(engine: Engine, settings: Settings, claim: jobs.Claim, run_id: int, exc: BaseException,
+                    client: CanvasClient | None) -> None:
+    error_class = type(exc).__name__
+    message = str(exc)[:500]
+    try:
+        with engine.begin() as conn:
+            repo.finish_run(conn, run_id=run_id, outcome="failed",
+                            stats=_stats(client, error_class=error_class, error_message=message))
+            if isinstance(exc, errors.LeaseLostError):
+                return  # the job belongs to whoever holds the new fence
+            if isinstance(exc, errors.AuthError):
+                detail = exc.detail or "Invalid access token."
+                jobs.mark_token_invalid(conn, claim.user_id, f"{detail} {INVALID_TOKEN_MESSAGE}")
+            if isinstance(exc, KeyboardInterrupt | SystemExit | errors.Cancelled):
+                jobs.release(conn, claim)
+                return
+            jobs.fail(conn, claim, error_class=error_class, token_invalid=isinstance(exc, errors.AuthError),
+                      interval=settings.sync_interval, retry_base=max(5.0, settings.retry_backoff_ms / 1000 * 60))
+    except SQLAlchemyError:
+        # The database itself is gone: the lease simply expires and another run takes over.
+        log.warning("Could not record the failed sync for user %s (database unavailable)", claim.user_id)
+
+
+def sync_user_now(engine: Engine, settings: Settings, user_id: int, *, trigger: str, owner: str,
+                  cipher: TokenCipher, kind: str = "full") -> SyncResult:
+    claim = claim_or_busy(engine, user_id, owner, settings.lease_seconds, kind)
+    return run_claimed(engine, settings, claim, trigger=trigger, owner=owner, cipher=cipher)
