@@ -123,8 +123,8 @@ def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> i
         stmt = stmt.on_conflict_do_update(
             index_elements=["user_id", "canvas_id"], set_=cols,
             where=table.c.content_hash.is_distinct_from(stmt.excluded.content_hash),
-        )
-        written += conn.execute(stmt).rowcount
+        ).returning(table.c.canvas_id)  # rowcount is -1 for multi-VALUES upserts; count returned rows
+        written += len(conn.execute(stmt).all())
     return written
 
 

@@ -1,0 +1,171 @@
+"""Turn stored records into exactly what the Canvas API returns for a student.
+
+Handles include[] / exclude_response_fields[], the enrollment score fields
+(absent under hide_final_grades) and the removal of hidden grade keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from canvas.simulator.records import is_hidden, parse_iso, public_submission
+from canvas.simulator.store import UserData
+
+COURSE_INTERNAL = ("term", "grading_periods")
+ALL_COURSE_INCLUDES = (
+    "total_scores", "current_grading_period_scores", "grading_periods", "term", "concluded",
+)  # fmt: skip
+
+
+def user_json(ud: UserData) -> dict[str, Any]:
+    p = ud.profile
+    first, _, last = p["name"].partition(" ")
+    return {
+        "id": p["id"],
+        "name": p["name"],
+        "created_at": "2020-08-01T12:00:00Z",
+        "sortable_name": p["sortable_name"],
+        "short_name": p["short_name"],
+        "first_name": first,
+        "last_name": last,
+        "avatar_url": p["avatar_url"],
+        "locale": p["locale"],
+        "effective_locale": p["effective_locale"],
+        "email": p["primary_email"],
+        "permissions": {"can_update_name": True, "can_update_avatar": True},
+    }
+
+
+def profile_json(ud: UserData) -> dict[str, Any]:
+    return dict(ud.profile)
+
+
+def _score_fields(prefix: str, scores: dict[str, Any], course: dict[str, Any]) -> dict[str, Any]:
+    # letter grades exist only when the course has a grading scheme enabled
+    letters = course.get("grading_standard_id") is not None
+    return {
+        f"{prefix}current_score": scores.get("current_score"),
+        f"{prefix}final_score": scores.get("final_score"),
+        f"{prefix}current_grade": scores.get("current_grade") if letters else None,
+        f"{prefix}final_grade": scores.get("final_grade") if letters else None,
+    }
+
+
+def _enrollment(ud: UserData, course: dict, includes: Collection[str], now: datetime) -> dict:
+    enr: dict[str, Any] = {
+        "type": "student",
+        "role": "StudentEnrollment",
+        "role_id": 3,
+        "user_id": ud.user_id,
+        "enrollment_state": "active",
+        "limit_privileges_to_course_section": False,
+    }
+    scores = ud.scores(course["id"], now)
+    shown = not course["hide_final_grades"]  # Canvas drops the totals entirely then
+    if "total_scores" in includes and shown:
+        enr.update(_score_fields("computed_", scores, course))
+    if "current_grading_period_scores" in includes:
+        has_periods = bool(course["grading_periods"])
+        enr["has_grading_periods"] = has_periods
+        enr["totals_for_all_grading_periods_option"] = True
+        if has_periods:
+            period = scores["period"]
+            enr["current_grading_period_title"] = period["title"] if period else None
+            enr["current_grading_period_id"] = period["id"] if period else None
+            if "total_scores" in includes and shown:
+                period_scores = scores["period_scores"] or {}
+                enr.update(_score_fields("current_period_computed_", period_scores, course))
+    return enr
+
+
+def course_json(
+    ud: UserData, cid: int, includes: Collection[str], now: datetime
+) -> dict[str, Any]:
+    course = ud.courses[cid]
+    out = {k: v for k, v in course.items() if k not in COURSE_INTERNAL}
+    out["enrollments"] = [_enrollment(ud, course, includes, now)]
+    if "term" in includes:
+        out["term"] = dict(course["term"])
+    if "grading_periods" in includes:
+        out["grading_periods"] = [dict(p) for p in course["grading_periods"]]
+    if "current_grading_period_scores" in includes:
+        out["has_grading_periods"] = bool(course["grading_periods"])
+    if "concluded" in includes:
+        end = parse_iso(course.get("end_at"))
+        out["concluded"] = bool(end and end < now)
+    return out
+
+
+def assignment_json(
+    ud: UserData,
+    a: dict[str, Any],
+    base_url: str,
+    *,
+    with_submission: bool,
+    exclude: Collection[str] = (),
+) -> dict[str, Any]:
+    out = dict(a)
+    out["html_url"] = f"{base_url}/courses/{a['course_id']}/assignments/{a['id']}"
+    if "description" in exclude:
+        out.pop("description", None)
+    if "rubric" in exclude:
+        out.pop("rubric", None)
+        out.pop("rubric_settings", None)
+    sub = ud.submissions.get(a["id"])
+    if with_submission and sub is not None:
+        out["submission"] = public_submission(sub)
+    return out
+
+
+def group_json(
+    ud: UserData,
+    g: dict[str, Any],
+    base_url: str,
+    *,
+    includes: Collection[str],
+    exclude: Collection[str] = (),
+) -> dict[str, Any]:
+    out = dict(g)
+    out["rules"] = dict(g["rules"])
+    if "assignments" in includes:
+        with_sub = "submission" in includes  # only meaningful with assignments
+        out["assignments"] = [
+            assignment_json(ud, a, base_url, with_submission=with_sub, exclude=exclude)
+            for a in ud.group_assignments(g["id"])
+        ]
+    return out
+
+
+def graded_submissions(
+    ud: UserData, base_url: str, *, include_assignment: bool
+) -> list[dict[str, Any]]:
+    """Posted, graded submissions across all courses, newest graded_at first."""
+    out = []
+    for aid, sub in ud.submissions.items():
+        if sub["workflow_state"] != "graded" or not sub["graded_at"] or is_hidden(sub):
+            continue
+        item = public_submission(sub)
+        if include_assignment:
+            a = ud.assignments[aid]
+            item["assignment"] = assignment_json(ud, a, base_url, with_submission=False)
+        out.append(item)
+    out.sort(key=lambda s: (s["graded_at"], s["id"]), reverse=True)
+    return out
+
+
+def dataset(ud: UserData, base_url: str, now: datetime) -> dict[str, Any]:
+    """The canonical data for one student, as the API would return it with all includes."""
+    includes = ("assignments", "submission")
+    return {
+        "profile": profile_json(ud),
+        "courses": [course_json(ud, cid, ALL_COURSE_INCLUDES, now) for cid in sorted(ud.courses)],
+        "assignment_groups": {
+            cid: [
+                group_json(ud, g, base_url, includes=includes)
+                for g in sorted(ud.groups[cid], key=lambda g: (g["position"], g["id"]))
+            ]
+            for cid in sorted(ud.courses)
+        },
+    }

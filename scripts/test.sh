@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Run the whole test suite on a fresh machine: installs what it needs, then pytest.
+# Uses an embedded PostgreSQL unless DATABASE_URL points at a server. Extra args go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  # Browser tests drive Debian's chromium (no browser download); without it they are skipped.
+  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed; browser tests will skip"
+fi
+bash scripts/bootstrap.sh
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"
