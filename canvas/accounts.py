@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from canvas.api.client import CanvasClient
-from canvas.api.hosts import normalize_base_url
+from canvas.api.hosts import check_base_url
 from canvas.config import Settings
 from canvas.crypto import TokenCipher, token_hint
 from canvas.db import jobs, repo
@@ -27,9 +27,11 @@ class Connected:
 
 def connect_account(engine: Engine, settings: Settings, cipher: TokenCipher, *, base_url: str,
                     token: str) -> Connected:
-    base = normalize_base_url(base_url, settings.allowed_hosts)
-    with CanvasClient(base, token, timeout=settings.request_timeout_s, max_attempts=settings.sync_max_retries,
-                      backoff_base=settings.retry_backoff_ms / 1000) as client:
+    checked = check_base_url(base_url, settings.allowed_hosts)
+    base = checked.base_url
+    with CanvasClient.for_checked(checked, token, timeout=settings.request_timeout_s,
+                                  max_attempts=settings.sync_max_retries,
+                                  backoff_base=settings.retry_backoff_ms / 1000) as client:
         me = client.get("users/self")  # AuthError here: nothing has been stored
     canvas_id = int(me["id"])
     name = str(me.get("name") or "")

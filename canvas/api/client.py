@@ -12,7 +12,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +22,8 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from canvas import errors
 from canvas.api import responses
-from canvas.api.hosts import same_origin
+from canvas.api.hosts import CheckedUrl, same_origin
+from canvas.api.pinning import PinnedAdapter
 from canvas.api.ratelimit import RateLimiter
 from canvas.log import register_secret
 
@@ -64,7 +65,8 @@ class CanvasClient:
                  max_in_flight: int = 3, min_interval: float = 0.0, backoff_base: float = 0.5,
                  backoff_max: float = 30.0, session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 on_request: Callable[[], None] | None = None) -> None:
+                 on_request: Callable[[], None] | None = None,
+                 pin: tuple[str, int, Sequence[str]] | None = None) -> None:
         register_secret(token)  # whatever happens next, this string never reaches a log line
         self.base_url = base_url.rstrip("/")
         self._token = token
@@ -76,8 +78,17 @@ class CanvasClient:
         self._on_request = on_request
         self._session = session or requests.Session()
         self._session.trust_env = False  # proxies from the environment must not see the token
+        if pin is not None and pin[2]:
+            adapter = PinnedAdapter(*pin)
+            self._session.mount("https://", adapter)
+            self._session.mount("http://", adapter)
         self.limiter = RateLimiter(max_in_flight=max_in_flight, min_interval=min_interval, sleep=sleep)
         self.stats = RequestStats()
+
+    @classmethod
+    def for_checked(cls, checked: CheckedUrl, token: str, **kw: object) -> CanvasClient:
+        """A client bound to a URL that passed the policy, dialling only the addresses checked."""
+        return cls(checked.base_url, token, pin=(checked.host, checked.port, checked.addresses), **kw)  # type: ignore[arg-type]
 
     def close(self) -> None:
         self._session.close()

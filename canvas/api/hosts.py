@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from canvas.errors import UrlRefused
@@ -56,9 +57,23 @@ def _allowed(host: str, port: int, default_port: int, allowed_hosts: Iterable[st
     return any(a.lower() in names for a in allowed_hosts)
 
 
+@dataclass(frozen=True)
+class CheckedUrl:
+    base_url: str  # "scheme://host[:port]"
+    host: str
+    port: int
+    addresses: tuple[str, ...]  # what the host resolved to when checked: connections go only there
+
+
 def normalize_base_url(url: str, allowed_hosts: Iterable[str] = (),
                        resolver: Resolver | None = system_resolver) -> str:
     """Return "scheme://host[:port]" for a Canvas base URL, or raise UrlRefused saying why."""
+    return check_base_url(url, allowed_hosts, resolver).base_url
+
+
+def check_base_url(url: str, allowed_hosts: Iterable[str] = (),
+                   resolver: Resolver | None = system_resolver) -> CheckedUrl:
+    """Check a Canvas base URL against the policy and resolve it once (raise UrlRefused saying why)."""
     raw = url.strip()
     parts = urlsplit(raw if "://" in raw else f"https://{raw}")
     scheme = parts.scheme.lower()
@@ -82,14 +97,19 @@ def normalize_base_url(url: str, allowed_hosts: Iterable[str] = (),
     literal = _literal_ip(host)
     if literal is not None and not allowed:
         raise UrlRefused(f"Canvas URL must name a host, not an IP address ({host})")
-    if not allowed and resolver is not None:
-        for address in resolver(host, port):
-            if not is_public_address(ipaddress.ip_address(address.split("%")[0])):
-                raise UrlRefused(f"Canvas host {host} resolves to a non-public address")
+    addresses: list[str] = []
+    if literal is not None:
+        addresses = [str(literal)]
+    elif resolver is not None:
+        addresses = resolver(host, port)
+        if not allowed:
+            for address in addresses:
+                if not is_public_address(ipaddress.ip_address(address.split("%")[0])):
+                    raise UrlRefused(f"Canvas host {host} resolves to a non-public address")
     netloc = host if ":" not in host else f"[{host}]"
     if parts.port and port != default_port:
         netloc += f":{port}"
-    return f"{scheme}://{netloc}"
+    return CheckedUrl(f"{scheme}://{netloc}", host, port, tuple(addresses))
 
 
 def same_origin(base_url: str, url: str) -> bool:

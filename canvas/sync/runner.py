@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from canvas import errors, models
 from canvas.api.client import CanvasClient
-from canvas.api.hosts import normalize_base_url
+from canvas.api.hosts import check_base_url
 from canvas.config import Settings
 from canvas.crypto import TokenCipher, TokenUnreadable
 from canvas.db import jobs, repo
@@ -45,9 +45,9 @@ class SyncResult:
 def make_client(settings: Settings, base_url: str, token: str, on_request: Callable[[], None] | None = None,
                 min_interval_s: float | None = None) -> CanvasClient:
     # The URL policy is checked again before every sync, not only when the URL was saved.
-    base = normalize_base_url(base_url, settings.allowed_hosts)
-    return CanvasClient(
-        base, token, timeout=settings.request_timeout_s, max_attempts=settings.sync_max_retries,
+    checked = check_base_url(base_url, settings.allowed_hosts)
+    return CanvasClient.for_checked(
+        checked, token, timeout=settings.request_timeout_s, max_attempts=settings.sync_max_retries,
         max_in_flight=settings.max_in_flight, backoff_base=settings.retry_backoff_ms / 1000,
         min_interval=settings.min_request_interval_ms / 1000 if min_interval_s is None else min_interval_s,
         on_request=on_request)
