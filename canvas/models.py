@@ -28,9 +28,10 @@ def _num(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except ArithmeticError:
         return None
+    return number if number.is_finite() else None  # "NaN"/"Infinity" from a drifting API: no value
 
 
 def content_hash(raw: Any) -> str:
@@ -137,6 +138,8 @@ class FetchedData:
     assignments: list[dict[str, Any]] = field(default_factory=list)
     # Courses Canvas would not show us (401/403/404): their old cache rows are kept as they were.
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    # Records too malformed to store (no id, say); counted so a drifting API is noticed.
+    bad_records: int = 0
 
     @property
     def skipped_ids(self) -> list[int]:

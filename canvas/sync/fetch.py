@@ -45,9 +45,14 @@ def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3) -> model
     profile = fetch_profile(client)
     data = models.FetchedData(profile=profile)
     log.info("Syncing courses...")
-    raw_courses = [c for c in client.get_all("courses", COURSE_PARAMS)
-                   if isinstance(c, dict) and "id" in c and not c.get("access_restricted_by_date")]
-    data.courses = [models.course_row(user_id, c) for c in raw_courses]
+    raw_courses = []
+    for course in client.get_all("courses", COURSE_PARAMS):
+        if isinstance(course, dict) and course.get("access_restricted_by_date"):
+            continue  # Canvas hides everything but the id of such a course
+        row = _mapped(data, models.course_row, user_id, course)
+        if row is not None:
+            raw_courses.append(course)
+            data.courses.append(row)
     log.info("Syncing assignments...")
     ids = [int(c["id"]) for c in raw_courses]
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="canvas-fetch") as pool:
@@ -58,8 +63,27 @@ def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3) -> model
             data.skipped.append({"course_id": course_id, "status": result.status, "error": type(result).__name__})
             continue
         for group in result:
-            data.groups.append(models.group_row(user_id, course_id, group))
+            group_row = _mapped(data, models.group_row, user_id, course_id, group)
+            if group_row is None:
+                continue
+            data.groups.append(group_row)
             for assignment in group.get("assignments") or []:
-                assignment.setdefault("assignment_group_id", group["id"])
-                data.assignments.append(models.assignment_row(user_id, course_id, assignment))
+                if isinstance(assignment, dict):
+                    assignment.setdefault("assignment_group_id", group["id"])
+                row = _mapped(data, models.assignment_row, user_id, course_id, assignment)
+                if row is not None:
+                    data.assignments.append(row)
+    if data.bad_records:
+        log.warning("Ignored %d malformed record(s) from Canvas", data.bad_records)
+    if data.bad_records > max(10, (len(data.courses) + len(data.assignments)) // 10):
+        raise errors.BadResponseError(200, "/api/v1/courses", f"{data.bad_records} malformed records")
     return data
+
+
+def _mapped(data: models.FetchedData, fn: Any, *args: Any) -> dict[str, Any] | None:
+    """Map one record; a malformed one is skipped and counted, never fatal on its own."""
+    try:
+        return fn(*args)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        data.bad_records += 1
+        return None
