@@ -187,3 +187,18 @@ def test_token_never_stored_or_logged(cli, sim, engine) -> None:
         dump = conn.execute(text("SELECT string_agg(t::text, '') FROM users t")).scalar_one()
         runs = conn.execute(text("SELECT string_agg(t::text, '') FROM sync_runs t")).scalar_one()
     assert token_for(1) not in dump and token_for(1) not in runs
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_one_unreadable_course_is_skipped_and_recorded(cli, sim, engine, status: int) -> None:
+    user_id = synced(cli, sim)
+    before = {a["id"] for a in export(cli, user_id)["assignments"] if a["course_id"] == 10002}
+    sim.set_faults(forbid_courses={10002: status})
+    res = cli("sync", "--user", str(user_id), "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["stats"]["skipped"] == [
+        {"course_id": 10002, "status": status, "error": "NotFoundError" if status == 404 else "ForbiddenError"}]
+    after = export(cli, user_id)
+    # The skipped course keeps its last known assignments; the token stays valid.
+    assert {a["id"] for a in after["assignments"] if a["course_id"] == 10002} == before
+    assert json.loads(cli("status", "--user", str(user_id), "--json").stdout)["state"] == "up_to_date"
