@@ -75,18 +75,29 @@ def dispose_all() -> None:
 
 def upgrade(engine: Engine) -> None:
     """Apply Alembic migrations to head, serialised across processes by an advisory lock."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # every process checks; only changes are news
     from alembic import command
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
     try:
         with engine.begin() as conn:
+            if _current_revision(conn) == head:
+                return
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+            log.info("Database schema upgraded to %s", head)
     except SQLAlchemyError as exc:
         raise DatabaseError(f"database unavailable: {exc.__class__.__name__}: {_first_line(exc)}") from None
+
+
+def _current_revision(conn) -> str | None:
+    exists = conn.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL")).scalar_one()
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() if exists else None
 
 
 def _first_line(exc: BaseException) -> str:
