@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     retry_backoff_ms: int = Field(default=1000, ge=0, le=60_000, validation_alias=_env("CANVAS_RETRY_BACKOFF_MS"))
     min_request_interval_ms: int = Field(default=0, ge=0, le=10_000,
                                          validation_alias=_env("CANVAS_MIN_REQUEST_INTERVAL_MS"))
+    # The demo's simulated Canvas listens here (0: any free port) so demo accounts survive restarts.
+    demo_port: int = Field(default=8765, ge=0, le=65535, validation_alias=_env("CANVAS_DEMO_PORT"))
     dashboard_mode: Literal["personal", "shared"] = Field(
         default="personal", validation_alias=_env("CANVAS_DASHBOARD_MODE")
     )

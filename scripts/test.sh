@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   # Browser tests drive Debian's chromium (no browser download); without it they are skipped.
-  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed; browser tests will skip"
+  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null) || echo "chromium not installed; browser tests will skip"
 fi
 bash scripts/bootstrap.sh
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}

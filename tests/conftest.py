@@ -79,6 +79,7 @@ def base_env(pg_url: str, session_dir: Path) -> dict[str, str]:
         "CANVAS_DATA_DIR": str(session_dir / "data"),
         "CANVAS_ALLOWED_HOSTS": "127.0.0.1",
         "CANVAS_RETRY_BACKOFF_MS": "20",
+        "CANVAS_DEMO_PORT": "0",  # the demo's simulator on any free port, never a developer's 8765
         "PYTHONPATH": str(ROOT),
         "XDG_RUNTIME_DIR": env.get("XDG_RUNTIME_DIR", "/tmp"),
     })

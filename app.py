@@ -1,0 +1,66 @@
+"""Overview: what is due, what is missing, what was graded since the last visit.
+
+Run with `streamlit run app.py`. Pages live in `pages/` (Streamlit's pages-directory routing); every
+page, this one included, draws the shared frame first.
+"""
+
+import streamlit as st
+
+from canvas.dashboard import charts, data, fmt
+from canvas.dashboard.frame import render_frame
+
+fr = render_frame("Overview", "🏠")
+courses = data.courses(fr.user_id, fr.version)
+work = fmt.enrich(data.assignments(fr.user_id, fr.version), fr.now, fr.tz)
+
+due_week = fmt.due_within(work, fr.now, 7)
+missing = work[work["missing"].astype(bool) & ~work["excused"].astype(bool)] if not work.empty else work
+average = fmt.average_current(courses)
+new_grades = fmt.newly_graded(work, fr.visit_since or fr.now)
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Active courses", len(courses), border=True)
+c2.metric("Due in the next 7 days", len(due_week), border=True, help="Work not yet submitted")
+c3.metric("Missing", len(missing), border=True, help="Canvas marks these missing")
+c4.metric("Average current score", fmt.pct(average), border=True,
+          help="Mean of Canvas's current score over the courses that show one")
+
+st.subheader("Next up")
+upcoming = fmt.due_within(work, fr.now, 365).head(10)
+if upcoming.empty:
+    st.caption("Nothing due. 🎉")
+else:
+    st.dataframe(
+        upcoming.assign(when=upcoming["due_at"].map(lambda d: fmt.relative(d, fr.now)))[
+            ["due_local", "when", "name", "course_name", "points_possible", "link"]],
+        hide_index=True, width="stretch", key="next_up",
+        column_config={
+            "due_local": st.column_config.DatetimeColumn("Due", format="ddd MMM D, h:mm a", width=170),
+            "when": st.column_config.TextColumn("", width=90),
+            "name": st.column_config.TextColumn("Assignment", width=320),
+            "course_name": st.column_config.TextColumn("Course", width=230),
+            "points_possible": st.column_config.NumberColumn("Points", format="%g", width=70),
+            "link": st.column_config.LinkColumn("Canvas", display_text="Open ↗", width=80),
+        })
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.plotly_chart(charts.due_timeline(work, fr.now, fr.tz), width="stretch", key="due_timeline")
+with right:
+    since = fr.visit_since.astimezone(fr.tz) if fr.visit_since else None
+    st.subheader("New grades")
+    st.caption(f"Posted since {fmt.fmt_when(since, fr.tz)}" if since else "")
+    if new_grades.empty:
+        st.caption("No new grades.")
+    else:
+        shown = new_grades.head(8)
+        st.dataframe(
+            shown.assign(result=shown.apply(fmt.score_text, axis=1))[["name", "course_name", "result", "percent"]],
+            hide_index=True, width="stretch", key="new_grades",
+            column_config={
+                "name": st.column_config.TextColumn("Assignment", width=160),
+                "course_name": st.column_config.TextColumn("Course", width=110),
+                "result": st.column_config.TextColumn("Score", width=70),
+                "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%",
+                                                           width=80),
+            })

@@ -1,0 +1,180 @@
+"""The dashboard's data access: the engine (st.cache_resource) and cached loaders.
+
+Loaders are keyed on (user id, data version): the sync engine bumps `users.data_version` in every
+cache-writing transaction, so a finished sync (by the worker or the app) is visible on the next run,
+while repeated runs between syncs cost one cached lookup. TTLs are only an upper bound (the seed's
+React Query staleTimes: 24 h for courses/assignments, 6 h for grades).
+
+A database failure anywhere here shows one clear message and stops the run (no traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from canvas.config import Settings, get_settings
+from canvas.crypto import TokenCipher
+from canvas.db import reads, repo
+from canvas.db.engine import get_engine
+from canvas.errors import DatabaseError
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DB_DOWN = ("**The database is unreachable.** The dashboard reads everything from PostgreSQL, so there is "
+           "nothing to show until it is back. Check `DATABASE_URL` (or the embedded database under "
+           "`CANVAS_DATA_DIR`) and reload the page.")
+
+
+class DatabaseUnavailable(Exception):
+    """Raised by the guarded helpers; `stop_on_db_error` turns it into a message."""
+
+
+def db_down(exc: BaseException) -> None:
+    """Show the database message (with the error class, never a traceback) and stop this run."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    log.warning("database unavailable: %s", detail)
+    st.error(DB_DOWN, icon="🛑")
+    st.caption(f"Details: {type(exc).__name__}: {detail[:300]}")
+    st.stop()
+
+
+def guarded(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn database errors inside `fn` into the clear message (Streamlit stops the run)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except (SQLAlchemyError, DatabaseError, DatabaseUnavailable) as exc:
+            db_down(exc)
+            raise  # unreachable: st.stop() raises
+
+    return wrapper
+
+
+# -- process-wide resources ------------------------------------------------------------------
+def settings() -> Settings:
+    return get_settings()
+
+
+def _db_key(s: Settings) -> str:
+    return s.database_url or f"embedded:{s.data_dir.expanduser().resolve()}"
+
+
+@st.cache_resource(show_spinner="Connecting to the database…")
+def _engine_for(key: str) -> Engine:
+    return get_engine(get_settings())
+
+
+def engine() -> Engine:
+    """The engine (a thread-safe pool) for this process's settings; migrations applied on first use."""
+    return _engine_for(_db_key(get_settings()))
+
+
+@st.cache_resource(show_spinner=False)
+def _cipher_for(key: str) -> TokenCipher:
+    return TokenCipher.from_settings(get_settings())
+
+
+def cipher() -> TokenCipher:
+    return _cipher_for(_db_key(get_settings()))
+
+
+# -- uncached one-row reads (status, version) ---------------------------------------------------
+@guarded
+def users() -> list[dict[str, Any]]:
+    with engine().connect() as conn:
+        return reads.dashboard_users(conn)
+
+
+@guarded
+def sync_facts(user_id: int) -> dict[str, Any] | None:
+    with engine().connect() as conn:
+        return repo.sync_facts(conn, user_id=user_id)
+
+
+@guarded
+def running_run(user_id: int) -> dict[str, Any] | None:
+    with engine().connect() as conn:
+        return reads.running_run(conn, user_id=user_id)
+
+
+@guarded
+def grades_refreshed_at(user_id: int) -> dict[str, Any]:
+    with engine().connect() as conn:
+        return reads.grades_refreshed_at(conn, user_id=user_id)
+
+
+# -- cached loaders: (user_id, version) is the key; the version only keys the cache ------------
+@st.cache_data(ttl="24h", max_entries=32, show_spinner=False)
+def _courses(user_id: int, version: int) -> pd.DataFrame:
+    with engine().connect() as conn:
+        return reads.courses(conn, user_id=user_id)
+
+
+@st.cache_data(ttl="24h", max_entries=32, show_spinner=False)
+def _assignments(user_id: int, version: int) -> pd.DataFrame:
+    with engine().connect() as conn:
+        return reads.assignments(conn, user_id=user_id)
+
+
+@st.cache_data(ttl="6h", max_entries=32, show_spinner=False)
+def _snapshots(user_id: int, version: int) -> pd.DataFrame:
+    with engine().connect() as conn:
+        return reads.score_snapshots(conn, user_id=user_id)
+
+
+@st.cache_data(ttl="6h", max_entries=64, show_spinner=False)
+def _grade_inputs(user_id: int, version: int, course_id: int) -> dict[str, Any]:
+    with engine().connect() as conn:
+        return reads.grade_inputs(conn, user_id=user_id, course_id=course_id)
+
+
+@guarded
+def courses(user_id: int, version: int) -> pd.DataFrame:
+    return _courses(user_id, version)
+
+
+@guarded
+def assignments(user_id: int, version: int) -> pd.DataFrame:
+    return _assignments(user_id, version)
+
+
+@guarded
+def snapshots(user_id: int, version: int) -> pd.DataFrame:
+    return _snapshots(user_id, version)
+
+
+@guarded
+def grade_inputs(user_id: int, version: int, course_id: int) -> dict[str, Any]:
+    return _grade_inputs(user_id, version, course_id)
+
+
+# Sync history and workers change without a data-version bump (failed runs, heartbeats): read live.
+@guarded
+def sync_runs(user_id: int) -> pd.DataFrame:
+    with engine().connect() as conn:
+        return reads.sync_runs(conn, user_id=user_id)
+
+
+@guarded
+def workers() -> pd.DataFrame:
+    with engine().connect() as conn:
+        return reads.workers(conn)
+
+
+def clear_caches() -> None:
+    """Drop every cached frame (tests; a new account)."""
+    for fn in (_courses, _assignments, _snapshots, _grade_inputs):
+        fn.clear()

@@ -1,0 +1,279 @@
+"""The frame every page draws first: page config, sidebar (navigation, sync widget), the current user.
+
+The app uses Streamlit's pages-directory routing (no st.navigation), so a page opened directly by
+URL on a fresh server still runs its own first line, `render_frame(...)`: the sidebar and (later)
+the sign-in gate cannot be skipped. The automatic sidebar nav is hidden in .streamlit/config.toml;
+the frame draws its own links with proper labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from canvas.config import Settings
+from canvas.dashboard import data, demo, fmt, syncing, visits
+from canvas.errors import CanvasDashboardError, ConfigError
+from canvas.sync.status import SyncStatus, ago, compute_status
+
+APP_NAME = "Canvas Dashboard"
+PAGES = (
+    ("app.py", "Overview", "🏠"),
+    ("pages/1_Assignments.py", "Assignments", "📝"),
+    ("pages/2_Grades.py", "Grades", "📈"),
+    ("pages/3_Sync_activity.py", "Sync & activity", "🔄"),
+    ("pages/4_Settings.py", "Settings", "⚙️"),
+)
+SETTINGS_PAGE = PAGES[-1][0]
+POLL_SECONDS = 2.0
+DEFAULT_VISIT_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class Frame:
+    settings: Settings
+    engine: Engine
+    user: dict[str, Any] | None
+    facts: dict[str, Any] | None = None
+    status: SyncStatus | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    visit_since: datetime | None = None
+
+    @property
+    def user_id(self) -> int:
+        assert self.user is not None
+        return int(self.user["id"])
+
+    @property
+    def version(self) -> int:
+        return int((self.facts or {}).get("data_version") or 0)
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.status and (self.status.courses or self.status.assignments))
+
+
+def render_frame(title: str, icon: str, *, needs_user: bool = True) -> Frame:
+    """Draw the shared frame; stops the run with a clear message when there is nothing to show."""
+    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide",
+                       initial_sidebar_state="expanded")
+    try:
+        settings = data.settings()
+    except ConfigError as exc:
+        st.error(f"**The configuration is invalid.** {exc}", icon="🛑")
+        st.stop()
+    with st.sidebar:
+        st.markdown(f"### 🎓 {APP_NAME}")
+        for path, label, page_icon in PAGES:
+            st.page_link(path, label=label, icon=page_icon)
+        st.divider()
+    try:
+        engine = data.engine()
+    except CanvasDashboardError as exc:  # DatabaseError from the bootstrap/migrations
+        data.db_down(exc)
+        raise
+    except Exception as exc:  # the driver's own connection errors, not yet wrapped
+        data.db_down(exc)
+        raise
+    user = resolve_user(settings)
+    frame = Frame(settings=settings, engine=engine, user=user)
+    if user is not None:
+        _load_status(frame)
+        with st.sidebar:
+            sync_widget(frame)
+    else:
+        with st.sidebar:
+            st.caption("No Canvas account connected yet.")
+    st.title(f"{icon} {title}")
+    if needs_user:
+        require_user(frame)
+        _data_banner(frame)
+    return frame
+
+
+# -- who is looking ------------------------------------------------------------------------------
+def resolve_user(settings: Settings) -> dict[str, Any] | None:
+    """The user whose dashboard this is (the one place to swap in shared-mode sign-in).
+
+    Personal mode: the most recently updated user with a saved token (a sidebar picker when there
+    are several); if none has a token, the most recent user, so cached data stays viewable.
+    """
+    if settings.dashboard_mode == "shared":
+        st.info("This dashboard runs in **shared mode**, which needs sign-in. Sign-in is not available in "
+                "this version: run it with `CANVAS_DASHBOARD_MODE=personal` on your own machine.", icon="🔒")
+        st.stop()
+    rows = data.users()
+    if not rows:
+        return None
+    candidates = [u for u in rows if u["has_token"]] or rows
+    if len(candidates) == 1:
+        return candidates[0]
+    by_id = {int(u["id"]): u for u in candidates}
+    ids = list(by_id)
+    if st.session_state.get("dashboard_user") not in by_id:
+        st.session_state.pop("dashboard_user", None)
+    with st.sidebar:
+        chosen = st.selectbox("Account", ids, key="dashboard_user",
+                              format_func=lambda i: _account_label(by_id[i]))
+    return by_id[int(chosen)]
+
+
+def _account_label(user: dict[str, Any]) -> str:
+    host = str(user["base_url"]).split("://", 1)[-1]
+    name = user["name"] or "Unnamed"
+    return f"{name} · {host}" + ("" if user["has_token"] else " (disconnected)")
+
+
+def require_user(frame: Frame) -> None:
+    if frame.user is not None:
+        return
+    st.info("**Welcome!** Connect your Canvas account in Settings, or try the demo there: it starts a "
+            "simulated Canvas and fills this dashboard in a few seconds.", icon="👋")
+    st.page_link(SETTINGS_PAGE, label="Open Settings", icon="⚙️")
+    st.stop()
+
+
+def _load_status(frame: Frame) -> None:
+    facts = data.sync_facts(frame.user_id)
+    frame.facts = facts
+    if facts is None:
+        return
+    frame.status = compute_status(facts, frame.settings.stale_after)
+    frame.now = facts["db_now"]
+    frame.tz = fmt.zone(frame.user.get("time_zone") if frame.user else None)
+    seen = st.session_state.setdefault("seen_version", {})
+    seen[frame.user_id] = frame.version
+    frame.visit_since = _visit_since(frame)
+
+
+def _visit_since(frame: Frame) -> datetime:
+    """Where "new grades" start for this session (read once; visits count only once data exists)."""
+    since = st.session_state.setdefault("visit_since", {})
+    if frame.user_id not in since:
+        if not frame.has_data:
+            return frame.now - DEFAULT_VISIT_WINDOW
+        path = visits.visits_path(frame.settings.data_dir)
+        since[frame.user_id] = visits.start_visit(path, frame.user_id, frame.now, DEFAULT_VISIT_WINDOW)
+    return since[frame.user_id]
+
+
+def _data_banner(frame: Frame) -> None:
+    status = frame.status
+    if status is None:
+        return
+    age = ago(status.last_sync, frame.now)
+    if not frame.has_data:
+        if status.state == "error":
+            st.error(fmt.md_escape(status.error), icon="⚠️")
+        elif status.state == "syncing" or syncing.running_here(frame.user_id):
+            st.info("The first sync is running: this page fills in as soon as it commits.", icon="🔄")
+        else:
+            st.info("Nothing cached yet: press **Sync now** in the sidebar to fetch your courses.", icon="📭")
+    elif status.state == "error":
+        st.warning(f"{fmt.md_escape(status.error)} Showing the cached data from **{age}**.", icon="⚠️")
+
+
+# -- the sidebar sync widget ---------------------------------------------------------------------
+def _on_sync_click(user_id: int, base_url: str) -> None:
+    """Fast: one UPDATE (and maybe a thread start); the sync itself never runs in the callback."""
+    settings = data.settings()
+    try:
+        result = syncing.request_sync(data.engine(), demo.settings_for(settings, base_url), user_id, kind="full",
+                                      cipher=data.cipher(), in_app=demo.is_demo_user(base_url, settings))
+    except Exception as exc:
+        st.session_state["sync_feedback"] = ("error", f"Could not request a sync: {type(exc).__name__}")
+        return
+    icon = "⚠️" if result.outcome == "refused" else "🔄"
+    st.session_state["sync_feedback"] = (icon, result.message)
+
+
+def sync_widget(frame: Frame) -> None:
+    user = frame.user or {}
+    st.button("Sync now", key="sync_now", icon="🔄", type="primary", width="stretch",
+              on_click=_on_sync_click, args=(frame.user_id, str(user.get("base_url") or "")),
+              disabled=not user.get("has_token") or user.get("token_state") != "valid",
+              help="Fetch your courses, assignments and grades from Canvas now" if user.get("has_token")
+              and user.get("token_state") == "valid" else "Reconnect in Settings first")
+    feedback = st.session_state.pop("sync_feedback", None)
+    if feedback:
+        icon, message = feedback
+        st.toast(message, icon=icon if icon != "error" else "❌")
+    sync_status(frame.user_id, frame.settings.sync_stale_after_ms)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def sync_status(user_id: int, stale_after_ms: int) -> None:
+    """Polls the one-row status; when the data version moves, reruns the whole page with fresh data."""
+    try:
+        facts = data.sync_facts.__wrapped__(user_id)  # type: ignore[attr-defined]
+    except Exception:
+        st.caption("⚠️ Database unreachable: status unknown")
+        return
+    if facts is None:
+        return
+    status = compute_status(facts, timedelta(milliseconds=stale_after_ms))
+    here = syncing.running_here(user_id)
+    syncing_now = status.state == "syncing" or here
+    with st.container(key="sync_status", border=True):
+        if syncing_now:
+            st.markdown("**🔄 Syncing**")
+            run = _safe_running_run(user_id)
+            started = run["started_at"] if run else None
+            elapsed = (facts["db_now"] - started).total_seconds() if started else 0.0
+            kind = (run or {}).get("kind", "full")
+            st.progress(min(0.95, elapsed / 20.0 + 0.05), text=f"{kind} sync · {elapsed:.0f} s")
+        elif facts.get("requested_at") and status.state != "error":
+            st.markdown("**⏳ Sync requested**")
+            st.caption("Waiting for the worker to pick it up…")
+        else:
+            st.markdown(f"**{status.label}**")
+        st.caption(f"Last sync: {ago(status.last_sync, facts['db_now'])}  \n"
+                   f"Cached: {status.courses} courses · {status.assignments} assignments")
+        if status.error and not syncing_now:
+            st.error(fmt.md_escape(status.error), icon="⚠️")
+            if "settings" in status.error.lower():
+                st.page_link(SETTINGS_PAGE, label="Reconnect in Settings", icon="⚙️")
+    seen = st.session_state.setdefault("seen_version", {})
+    if user_id in seen and int(facts["data_version"]) != seen[user_id]:
+        seen[user_id] = int(facts["data_version"])
+        st.rerun()
+
+
+def _safe_running_run(user_id: int) -> dict[str, Any] | None:
+    try:
+        return data.running_run.__wrapped__(user_id)  # type: ignore[attr-defined]
+    except Exception:
+        return None
+
+
+# -- the Grades page's light refresh ---------------------------------------------------------
+GRADES_STALE_AFTER = timedelta(hours=6)
+
+
+def refresh_grades_if_stale(frame: Frame) -> str | None:
+    """Once per session: grades older than 6 h → ask for the "recent grades" refresh (the page keeps
+    showing the cache; the sync widget reruns the page when the refresh commits)."""
+    if frame.user is None or not frame.user.get("has_token") or not frame.has_data:
+        return None
+    done = st.session_state.setdefault("grades_refresh_requested", set())
+    if frame.user_id in done:
+        return None
+    info = data.grades_refreshed_at(frame.user_id)
+    refreshed = info["refreshed_at"]
+    if refreshed is not None and info["db_now"] - refreshed <= GRADES_STALE_AFTER:
+        return None
+    done.add(frame.user_id)
+    base_url = str(frame.user.get("base_url") or "")
+    try:
+        result = syncing.request_sync(frame.engine, demo.settings_for(frame.settings, base_url), frame.user_id,
+                                      kind="recent", cipher=data.cipher(),
+                                      in_app=demo.is_demo_user(base_url, frame.settings))
+    except Exception:
+        return None
+    return result.outcome

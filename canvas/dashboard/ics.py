@@ -1,0 +1,90 @@
+"""An iCalendar (RFC 5545) feed of unsubmitted work (pure).
+
+Each assignment becomes a VEVENT with a stable UID (`assignment-<canvas id>@canvas-dashboard`), so
+re-importing the file updates events instead of duplicating them. Times are written in UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+PRODID = "-//Canvas Dashboard//Assignments//EN"
+UID_DOMAIN = "canvas-dashboard"
+
+
+def uid(assignment_id: int | str) -> str:
+    return f"assignment-{assignment_id}@{UID_DOMAIN}"
+
+
+def escape_text(value: object) -> str:
+    """TEXT value escaping (RFC 5545 §3.3.11)."""
+    text = "" if value is None else str(value)
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+
+
+def fold(line: str) -> str:
+    """Fold a content line at 75 octets (continuation lines start with a space), never inside a UTF-8 char."""
+    out: list[str] = []
+    current, size, limit = "", 0, 75
+    for ch in line:
+        n = len(ch.encode("utf-8"))
+        if size + n > limit:
+            out.append(current)
+            current, size, limit = " ", 1, 75
+        current += ch
+        size += n
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def _utc(ts: Any) -> str:
+    return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y%m%dT%H%M%SZ")
+
+
+def _clean(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT else value
+
+
+def build_calendar(items: Iterable[Mapping[str, Any]], *, now: datetime, name: str = "Canvas: work due") -> str:
+    """items: mappings with assignment_id, name, due_at (aware), and optionally course_name, course_code,
+    link (an http(s) URL), points_possible. Items without a due date are skipped."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+             f"X-WR-CALNAME:{escape_text(name)}"]
+    stamp = _utc(now.astimezone(UTC))
+    for item in items:
+        due = _clean(item.get("due_at"))
+        if due is None or pd.isna(due):
+            continue
+        course = _clean(item.get("course_code")) or _clean(item.get("course_name")) or ""
+        summary = str(item.get("name") or "Assignment") + (f" [{course}]" if course else "")
+        link = _clean(item.get("link"))
+        points = _clean(item.get("points_possible"))
+        desc = []
+        if _clean(item.get("course_name")):
+            desc.append(f"Course: {item['course_name']}")
+        if points is not None:
+            desc.append(f"Points: {float(points):g}")
+        if link:
+            desc.append(str(link))
+        lines += ["BEGIN:VEVENT", f"UID:{uid(item['assignment_id'])}", f"DTSTAMP:{stamp}",
+                  f"DTSTART:{_utc(due)}", f"DTEND:{_utc(due)}", f"SUMMARY:{escape_text(summary)}"]
+        if desc:
+            lines.append(f"DESCRIPTION:{escape_text(chr(10).join(desc))}")
+        if link:
+            lines.append(f"URL:{link}")
+        lines += ["TRANSP:TRANSPARENT", "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(fold(line) for line in lines) + "\r\n"
+
+
+def calendar_from_frame(df: pd.DataFrame, *, now: datetime) -> str:
+    """The unsubmitted, dated rows of an enriched assignments frame (see fmt.enrich)."""
+    if df.empty:
+        return build_calendar([], now=now)
+    rows = df[df["unsubmitted"].astype(bool) & df["due_at"].notna()]
+    return build_calendar(rows.to_dict("records"), now=now)

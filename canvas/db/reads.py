@@ -1,0 +1,143 @@
+"""Read-only queries for the dashboard: each returns a DataFrame or a plain dict.
+
+Every query is scoped to one user id. Nothing here writes; the sync engine owns the cache and
+`jobs.py` owns the sync requests. Times come back as timezone-aware UTC (pandas `datetime64[us, UTC]`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+_USERS = text("""
+    SELECT id, name, base_url, time_zone, token_hint, token_state, token_error, data_version,
+           token_ciphertext IS NOT NULL AS has_token, updated_at
+      FROM users
+     ORDER BY (token_ciphertext IS NOT NULL) DESC, updated_at DESC, id DESC
+""")
+
+
+def dashboard_users(conn: Connection) -> list[dict[str, Any]]:
+    """Every user, those with a saved token first, the most recently updated first."""
+    return [dict(r) for r in conn.execute(_USERS).mappings()]
+
+
+def data_version(conn: Connection, *, user_id: int) -> int | None:
+    return conn.execute(text("SELECT data_version FROM users WHERE id = :u"), {"u": user_id}).scalar_one_or_none()
+
+
+def _frame(conn: Connection, sql: str, params: dict[str, Any], numeric: tuple[str, ...] = ()) -> pd.DataFrame:
+    result = conn.execute(text(sql), params)
+    df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    for col in numeric:  # NUMERIC arrives as Decimal: charts and arithmetic want floats
+        if col in df:
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    for col in df.columns:
+        if col.endswith("_at") and df[col].dtype == object:
+            df[col] = pd.to_datetime(df[col], utc=True)
+    return df
+
+
+def courses(conn: Connection, *, user_id: int) -> pd.DataFrame:
+    return _frame(conn, """
+        SELECT canvas_id AS course_id, name, course_code, workflow_state, term_name, start_at, end_at,
+               apply_assignment_group_weights, hide_final_grades, has_grading_periods,
+               current_score, final_score, current_grade, final_grade, synced_at
+          FROM canvas_courses_cache WHERE user_id = :u
+         ORDER BY name, canvas_id
+    """, {"u": user_id}, ("current_score", "final_score"))
+
+
+def assignments(conn: Connection, *, user_id: int) -> pd.DataFrame:
+    """One row per cached assignment with its course and group names and the student's submission."""
+    return _frame(conn, """
+        SELECT a.canvas_id AS assignment_id, a.course_id, c.name AS course_name, c.course_code,
+               a.group_id, g.name AS group_name, a.name, a.due_at, a.lock_at, a.unlock_at,
+               a.points_possible, a.grading_type, a.submission_types, a.omit_from_final_grade, a.published,
+               a.html_url, a.has_submission, a.score, a.grade, a.score_hidden, a.submitted_at, a.graded_at,
+               a.posted_at, a.workflow_state, a.late, a.missing, a.excused, a.late_policy_status,
+               a.points_deducted
+          FROM canvas_assignments_cache a
+          LEFT JOIN canvas_courses_cache c ON c.user_id = a.user_id AND c.canvas_id = a.course_id
+          LEFT JOIN canvas_assignment_groups_cache g ON g.user_id = a.user_id AND g.canvas_id = a.group_id
+         WHERE a.user_id = :u
+         ORDER BY a.due_at NULLS LAST, c.name, a.position NULLS LAST, a.canvas_id
+    """, {"u": user_id}, ("points_possible", "score", "points_deducted"))
+
+
+def assignment_groups(conn: Connection, *, user_id: int) -> pd.DataFrame:
+    return _frame(conn, """
+        SELECT canvas_id AS group_id, course_id, name, position, group_weight, drop_lowest, drop_highest,
+               never_drop, raw
+          FROM canvas_assignment_groups_cache WHERE user_id = :u
+         ORDER BY course_id, position NULLS LAST, canvas_id
+    """, {"u": user_id}, ("group_weight",))
+
+
+def grade_inputs(conn: Connection, *, user_id: int, course_id: int) -> dict[str, Any]:
+    """One course's raw Canvas JSON (course, groups with their assignments) for the grade calculator."""
+    course = conn.execute(text("SELECT raw FROM canvas_courses_cache WHERE user_id = :u AND canvas_id = :c"),
+                          {"u": user_id, "c": course_id}).scalar_one_or_none()
+    groups = conn.execute(text("""
+        SELECT g.raw || jsonb_build_object('assignments', coalesce(
+                   (SELECT jsonb_agg(a.raw ORDER BY a.position NULLS LAST, a.canvas_id)
+                      FROM canvas_assignments_cache a
+                     WHERE a.user_id = g.user_id AND a.group_id = g.canvas_id), '[]'::jsonb)) AS raw
+          FROM canvas_assignment_groups_cache g
+         WHERE g.user_id = :u AND g.course_id = :c
+         ORDER BY g.position NULLS LAST, g.canvas_id
+    """), {"u": user_id, "c": course_id}).scalars().all()
+    return {"course": course or {}, "groups": list(groups)}
+
+
+def score_snapshots(conn: Connection, *, user_id: int) -> pd.DataFrame:
+    return _frame(conn, """
+        SELECT s.course_id, c.name AS course_name, s.taken_at, s.current_score, s.final_score,
+               s.current_grade, s.final_grade
+          FROM course_score_snapshots s
+          JOIN canvas_courses_cache c ON c.user_id = s.user_id AND c.canvas_id = s.course_id
+         WHERE s.user_id = :u
+         ORDER BY s.course_id, s.taken_at, s.id
+    """, {"u": user_id}, ("current_score", "final_score"))
+
+
+def sync_runs(conn: Connection, *, user_id: int, limit: int = 200) -> pd.DataFrame:
+    df = _frame(conn, """
+        SELECT id, trigger, kind, worker, started_at, finished_at, outcome, courses, assignments, requests,
+               bytes, throttled, retries, rows_written, error_class, error_message,
+               extract(epoch FROM finished_at - started_at) AS duration_s
+          FROM sync_runs WHERE user_id = :u
+         ORDER BY started_at DESC, id DESC
+         LIMIT :n
+    """, {"u": user_id, "n": limit}, ("duration_s",))
+    return df
+
+
+def workers(conn: Connection, *, within_s: float = 30.0) -> pd.DataFrame:
+    return _frame(conn, """
+        SELECT worker_id, host, pid, state, started_at, last_beat, current_user_id, synced, failed,
+               (state = 'running' AND last_beat > now() - make_interval(secs => :w)) AS alive
+          FROM worker_heartbeats ORDER BY last_beat DESC
+    """, {"w": within_s})
+
+
+def grades_refreshed_at(conn: Connection, *, user_id: int) -> dict[str, Any]:
+    """When grades were last refreshed (a successful full or recent run), on the database's clock."""
+    row = conn.execute(text("""
+        SELECT (SELECT max(finished_at) FROM sync_runs
+                 WHERE user_id = :u AND outcome = 'success') AS refreshed_at,
+               now() AS db_now
+    """), {"u": user_id}).mappings().one()
+    return dict(row)
+
+
+def running_run(conn: Connection, *, user_id: int) -> dict[str, Any] | None:
+    """The user's sync in progress (if any): when it started, which kind, who runs it."""
+    row = conn.execute(text("""
+        SELECT id, kind, trigger, worker, started_at, now() AS db_now FROM sync_runs
+         WHERE user_id = :u AND outcome = 'running'
+         ORDER BY started_at DESC LIMIT 1
+    """), {"u": user_id}).mappings().first()
+    return dict(row) if row else None

@@ -1,0 +1,53 @@
+"""Assignments: every course in one table, filtered by course and status, with CSV and .ics downloads."""
+
+import streamlit as st
+
+from canvas.dashboard import data, fmt, ics
+from canvas.dashboard.frame import render_frame
+
+fr = render_frame("Assignments", "📝")
+work = fmt.enrich(data.assignments(fr.user_id, fr.version), fr.now, fr.tz)
+if work.empty:
+    st.caption("No assignments cached yet.")
+    st.stop()
+
+course_names = sorted(work["course_name"].dropna().unique())
+f1, f2, f3 = st.columns([2, 2, 1])
+chosen_courses = f1.multiselect("Course", course_names, key="filter_courses", placeholder="All courses")
+chosen_status = f2.multiselect("Status", list(fmt.STATUSES), key="filter_status", placeholder="Any status",
+                               format_func=lambda s: s.capitalize())
+search = f3.text_input("Search", key="filter_search", placeholder="Assignment name")
+shown = fmt.default_order(
+    fmt.filter_assignments(work, courses=chosen_courses, statuses=chosen_status, search=search), fr.now)
+
+st.caption(f"{len(shown)} of {len(work)} assignments · upcoming first, then most recent · due dates in "
+           f"{fr.tz.key}")
+st.dataframe(
+    shown.assign(result=shown.apply(fmt.score_text, axis=1) if not shown.empty else [])[
+        ["due_local", "course_name", "name", "status_label", "result", "percent", "link"]],
+    hide_index=True, width="stretch", height=560, key="assignments_table",
+    column_config={
+        "due_local": st.column_config.DatetimeColumn("Due", format="ddd MMM D YYYY, h:mm a", width=175),
+        "course_name": st.column_config.TextColumn("Course", width=165),
+        "name": st.column_config.TextColumn("Assignment", width=235),
+        "status_label": st.column_config.TextColumn("Status", width=125),
+        "result": st.column_config.TextColumn("Score", width=80),
+        "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%", width=90),
+        "link": st.column_config.LinkColumn("Canvas", display_text="Open ↗", width=75),
+    })
+
+export = shown.assign(
+    due=shown["due_local"].map(lambda d: d.isoformat() if d is not None and d == d else ""),
+    status=shown["status"], tags=shown["tags"].map(" ".join),
+    name=shown["name"].map(fmt.csv_cell), course_name=shown["course_name"].map(fmt.csv_cell))[
+    ["assignment_id", "course_name", "name", "due", "status", "tags", "score", "points_possible", "percent",
+     "html_url"]]
+todo = int((shown["unsubmitted"].astype(bool) & shown["due_at"].notna()).sum())
+d1, d2, d3 = st.columns([1, 1, 2], vertical_alignment="center")
+d1.download_button("Download CSV", export.to_csv(index=False).encode("utf-8"), "assignments.csv", "text/csv",
+                   on_click="ignore", icon="⬇️", key="download_csv", width="stretch")
+d2.download_button("Calendar (.ics)", ics.calendar_from_frame(shown, now=fr.now).encode("utf-8"),
+                   "canvas-due.ics", "text/calendar", on_click="ignore", icon="📅", key="download_ics",
+                   width="stretch", help="Unsubmitted work with due dates (the filters above apply); "
+                                         "re-importing updates the same events")
+d3.caption(f"The calendar holds the {todo} unsubmitted, dated assignments shown above.")

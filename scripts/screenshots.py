@@ -1,0 +1,111 @@
+"""Screenshots of every dashboard page into docs/screenshots/ (one command).
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+
+Starts a throw-away embedded PostgreSQL (or uses DATABASE_URL when set: its data is left alone except
+for the demo student it adds), the simulated Canvas, syncs the demo student a few times (posting
+some grades in between so the score history has a shape), runs `streamlit run app.py`, and saves
+one PNG per page with headless chromium (/usr/bin/chromium; no browser download).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+log = logging.getLogger("screenshots")
+
+# Page name -> (URL path, viewport height, a text that proves the page drew its content).
+SHOTS = {
+    "overview": ("", 1250, "Next up"),
+    "assignments": ("Assignments", 1000, "Download CSV"),
+    "grades": ("Grades", 1900, "Course detail"),
+    "sync": ("Sync_activity", 1150, "Sync history"),
+    "settings": ("Settings", 1000, "Try the demo"),
+}
+
+
+def _prepare(tmp: Path) -> dict[str, str]:
+    from canvas.db.engine import embedded_url
+
+    data_dir = tmp / "data"
+    url = os.environ.get("DATABASE_URL") or embedded_url(data_dir)
+    return {"DATABASE_URL": url, "CANVAS_DATA_DIR": str(data_dir), "CANVAS_ALLOWED_HOSTS": "127.0.0.1",
+            "XDG_RUNTIME_DIR": os.environ.get("XDG_RUNTIME_DIR", "/tmp")}
+
+
+def _sync_demo(env: dict[str, str], sim: object) -> int:
+    from canvas.accounts import connect_account
+    from canvas.config import load_settings
+    from canvas.crypto import TokenCipher
+    from canvas.db.engine import get_engine
+    from canvas.simulator import token_for
+    from canvas.sync.runner import sync_user_now
+
+    settings = load_settings(database_url=env["DATABASE_URL"], data_dir=Path(env["CANVAS_DATA_DIR"]),
+                             allowed_hosts=("127.0.0.1",))
+    engine = get_engine(settings)
+    cipher = TokenCipher.from_settings(settings)
+    user_id = connect_account(engine, settings, cipher, base_url=sim.base_url, token=token_for(1)).user_id
+    sync_user_now(engine, settings, user_id, trigger="cli", owner="screenshots", cipher=cipher)
+    # Post a few grades between syncs so the history and the "new grades" list are not flat.
+    groups = sim.dataset(1)["assignment_groups"]
+    ungraded = [a for course_groups in groups.values() for g in course_groups for a in g.get("assignments", [])
+                if a.get("points_possible") and (a.get("submission") or {}).get("submitted_at")
+                and (a.get("submission") or {}).get("score") is None][:6]
+    for i, a in enumerate(ungraded):
+        sim.mutate(1, "grade", assignment_id=a["id"], score=float(a["points_possible"]) * (0.7 + 0.05 * i))
+        if i % 2 == 1:
+            time.sleep(1.1)
+            sync_user_now(engine, settings, user_id, trigger="schedule", owner="screenshots", cipher=cipher)
+    sync_user_now(engine, settings, user_id, trigger="manual", owner="screenshots", cipher=cipher)
+    return user_id
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    from canvas.dashboard.launch import CHROMIUM, browser, streamlit_server
+    from canvas.simulator import Simulator
+
+    if not Path(CHROMIUM).exists():
+        log.error("%s is missing: apt-get install -y chromium fonts-noto-color-emoji", CHROMIUM)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="canvas-shots-"))
+    try:
+        env = _prepare(tmp)
+        with Simulator(port=0, seed=1) as sim:
+            _sync_demo(env, sim)
+            log.info("demo student synced; starting streamlit")
+            with streamlit_server(env, log_path=tmp / "streamlit.log") as base, browser() as b:
+                for name, (path, height, marker) in SHOTS.items():
+                    page = b.new_page(viewport={"width": 1440, "height": height})
+                    page.goto(f"{base}/{path}")
+                    page.get_by_text("Up to date").first.wait_for(timeout=60_000)
+                    page.get_by_text(marker).first.wait_for(timeout=60_000)
+                    if page.locator('[data-testid="stPlotlyChart"]').count():
+                        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
+                    time.sleep(1.5)  # let grids and charts finish their first paint
+                    target = args.out / f"{name}.png"
+                    page.screenshot(path=str(target))
+                    page.close()
+                    log.info("saved %s", target.relative_to(ROOT) if target.is_relative_to(ROOT) else target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The dashboard in a real browser: `streamlit run app.py` + Debian's headless chromium (Playwright).
+
+1. Sync now: a connected, never-synced student; click "Sync now" (no worker alive, so the app syncs in
+   a background thread); the status widget moves to ✅ and the Overview's data and chart appear
+   without any further click. The .ics download is checked too.
+2. Deep links: each page's URL opened *first* on a freshly started server still draws the shared
+   frame (the sidebar status widget), because every page file calls render_frame() itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from canvas.dashboard.launch import CHROMIUM, PAGE_URLS, browser, streamlit_server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed"),
+]
+playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
+
+HEADINGS = {"overview": "Overview", "assignments": "Assignments", "grades": "Grades",
+            "sync": "Sync & activity", "settings": "Settings"}
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("browser-screenshots")
+
+
+def test_sync_now_moves_status_to_up_to_date_and_renders_charts(base_env, engine, sim, add_user, shots, tmp_path):
+    add_user(sim, 1)
+    with streamlit_server(base_env, log_path=tmp_path / "streamlit.log") as url, browser() as b:
+        page = b.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(url)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        expect(sidebar.get_by_text("❌ Never synced")).to_be_visible(timeout=60_000)
+        page.screenshot(path=str(shots / "before-sync.png"))
+
+        sidebar.get_by_role("button", name="Sync now").click()
+        expect(sidebar.get_by_text("✅ Up to date")).to_be_visible(timeout=60_000)
+        # The page refreshed by itself when the sync committed: data and the chart are there.
+        metric = page.locator('[data-testid="stMetric"]').filter(has_text="Active courses")
+        expect(metric.locator('[data-testid="stMetricValue"]')).to_have_text("6", timeout=30_000)
+        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
+        expect(sidebar).to_contain_text("6 courses", timeout=30_000)
+        page.screenshot(path=str(shots / "after-sync.png"))
+
+        page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Assignments").click()
+        expect(page.get_by_role("heading", name="Assignments")).to_be_visible(timeout=30_000)
+        with page.expect_download(timeout=30_000) as download:
+            page.get_by_role("button", name="Calendar (.ics)").click()
+        body = Path(download.value.path()).read_text()
+        assert body.startswith("BEGIN:VCALENDAR") and "UID:assignment-" in body
+        assert "@canvas-dashboard" in body
+
+        page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Grades").click()
+        expect(page.get_by_role("heading", name="Grades")).to_be_visible(timeout=30_000)
+        expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4, timeout=30_000)
+        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(shots / "grades.png"))
+
+
+@pytest.mark.parametrize("name", list(PAGE_URLS))
+def test_deep_link_on_a_fresh_server_draws_the_frame(name, base_env, engine, sim, add_user, settings, cipher, shots,
+                                                     tmp_path):
+    from canvas.sync.runner import sync_user_now
+
+    user_id = add_user(sim, 1)
+    sync_user_now(engine, settings, user_id, trigger="cli", owner="test", cipher=cipher)
+    with streamlit_server(base_env, log_path=tmp_path / "streamlit.log") as url, browser() as b:
+        page = b.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/{PAGE_URLS[name]}")  # the very first request this server sees
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        expect(sidebar.get_by_text("✅ Up to date")).to_be_visible(timeout=60_000)
+        expect(sidebar.get_by_role("button", name="Sync now")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name=HEADINGS[name]).first).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(shots / f"deep-link-{name}.png"))

@@ -1,0 +1,339 @@
+"""AppTest of every dashboard page against the real test database and the simulated Canvas.
+
+States covered: empty database, demo data synced, an invalid token, the database unreachable,
+the "Sync now" button (worker alive → request only; no worker → the in-app thread), the demo path.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+PAGES = {
+    "overview": None,
+    "assignments": "pages/1_Assignments.py",
+    "grades": "pages/2_Grades.py",
+    "sync": "pages/3_Sync_activity.py",
+    "settings": "pages/4_Settings.py",
+}
+
+
+@pytest.fixture
+def app_env(monkeypatch, base_env, engine):
+    """Point the app at the test database (through the environment, as `streamlit run` would)."""
+    from canvas.config import get_settings
+    from canvas.dashboard import syncing
+
+    for key in ("DATABASE_URL", "CANVAS_DATA_DIR", "CANVAS_ALLOWED_HOSTS", "CANVAS_RETRY_BACKOFF_MS",
+                "CANVAS_DEMO_PORT"):
+        monkeypatch.setenv(key, base_env[key])
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    yield engine
+    syncing.wait_all(30)
+    get_settings.cache_clear()
+    st.cache_data.clear()
+
+
+def run_page(page: str | None = None, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.text]
+    for kind in ("info", "warning", "error", "success"):
+        parts += [e.value for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def sidebar_text(at: AppTest) -> str:
+    return "\n".join(str(m.value) for m in [*at.sidebar.markdown, *at.sidebar.caption, *at.sidebar.error])
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+@pytest.fixture
+def synced(app_env, sim, add_user, settings, cipher):
+    from canvas.sync.runner import sync_user_now
+
+    user_id = add_user(sim, 1)
+    sync_user_now(app_env, settings, user_id, trigger="cli", owner="test", cipher=cipher)
+    return user_id
+
+
+# -- empty database ----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_renders_on_an_empty_database(app_env, name):
+    at = run_page(PAGES[name])
+    body = texts(at)
+    if name == "settings":
+        assert at.button(key="try_demo")
+        assert "No account connected" in body
+    else:
+        assert "Connect your Canvas account in Settings" in body
+    assert "No Canvas account connected yet" in sidebar_text(at)
+
+
+# -- demo data ---------------------------------------------------------------------------------
+def test_overview_shows_metrics_next_due_and_chart(synced):
+    at = run_page()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Active courses"] == "6"
+    assert int(metrics["Missing"]) >= 1
+    assert metrics["Average current score"].endswith("%")
+    assert int(metrics["Due in the next 7 days"]) >= 1
+    next_up = at.dataframe[0].value
+    assert list(next_up.columns)[:3] == ["due_local", "when", "name"]
+    assert (next_up["due_local"].dt.tz is not None) and str(next_up["due_local"].dt.tz) == "America/Denver"
+    assert plotly_specs(at)[0]["data"], "the due timeline has bars"
+    assert "✅ Up to date" in sidebar_text(at)
+    assert "6 courses" in sidebar_text(at)
+
+
+def test_hostile_canvas_names_stay_inert(synced):
+    from canvas.simulator.demo import HOSTILE_NAME
+
+    at = run_page(PAGES["assignments"])
+    table = at.dataframe[0].value
+    assert HOSTILE_NAME in set(table["name"]), "shown verbatim as data, not markup"
+    for el in [*at.markdown, *at.caption]:
+        assert "<script>" not in str(el.value)
+    assert all(link is None or link.startswith("http") for link in table["link"])
+
+
+def test_assignments_filters_and_downloads(synced):
+    at = run_page(PAGES["assignments"])
+    everything = len(at.dataframe[0].value)
+    assert everything > 300
+    at.multiselect(key="filter_status").set_value(["missing"]).run()
+    missing = at.dataframe[0].value
+    assert 0 < len(missing) < everything
+    assert missing["status_label"].str.contains("Missing").all()
+    course = missing["course_name"].iloc[0]
+    at.multiselect(key="filter_courses").set_value([course]).run()
+    assert set(at.dataframe[0].value["course_name"]) == {course}
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[0] == "Download CSV" and labels[1].startswith("Calendar (.ics)")
+
+
+def test_grades_page_charts(synced):
+    at = run_page(PAGES["grades"])
+    specs = plotly_specs(at)
+    titles = [s["layout"]["title"]["text"] for s in specs]
+    assert titles == ["Current and final score by course", "Current score over time",
+                      "Assignment scores by course", "By assignment group"]
+    bars = specs[0]["data"]
+    assert {t["name"] for t in bars} == {"Current", "Final"}
+    assert len(specs[1]["data"]) >= 1, "one history line per course with a score"
+    groups = at.dataframe[0].value
+    assert len(groups) >= 1 and groups["percent"].notna().any()
+    at.selectbox(key="grades_course").select_index(1).run()
+    assert not at.exception
+
+
+def test_grades_older_than_6h_request_the_recent_refresh_once(synced, app_env):
+    with app_env.begin() as conn:
+        conn.execute(text("UPDATE sync_runs SET finished_at = finished_at - interval '7 hours', "
+                          "started_at = started_at - interval '7 hours'"))
+        conn.execute(text("INSERT INTO worker_heartbeats (worker_id, host, pid) VALUES ('w1', 'h', 1)"))
+    at = run_page(PAGES["grades"])
+    with app_env.connect() as conn:
+        job = conn.execute(text("SELECT requested_kind, requested_at FROM sync_jobs")).one()
+    assert job.requested_kind == "recent" and job.requested_at is not None
+    assert at.toast[0].value.startswith("Grades are over 6 h old")
+    at.run()  # same session: not asked again
+    assert not at.toast
+
+
+def test_sync_activity_page(synced):
+    at = run_page(PAGES["sync"])
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Workers alive"] == "0"
+    assert metrics["Success rate"] == "100%"
+    runs = at.dataframe[0].value
+    assert list(runs["outcome"]) == ["success"] and runs["requests"].iloc[0] > 0
+    assert "No sync worker is running" in texts(at)
+    assert plotly_specs(at)[0]["layout"]["title"]["text"] == "Sync durations"
+
+
+def test_settings_shows_token_hint_never_the_token(synced):
+    from canvas.simulator import token_for
+
+    at = run_page(PAGES["settings"])
+    shown = "\n".join(t.value for t in at.text)
+    assert "Zoë Ångström" in shown
+    assert token_for(1) not in shown and token_for(1)[-4:] in shown
+
+
+# -- error states ------------------------------------------------------------------------------
+def test_invalid_token_shows_reconnect_and_keeps_cached_data(synced, app_env):
+    from canvas.db import jobs
+
+    with app_env.begin() as conn:
+        jobs.mark_token_invalid(conn, synced, "Invalid access token.")
+    at = run_page()
+    assert "reconnect in settings" in sidebar_text(at).lower()
+    assert any("Showing the cached data" in w.value for w in at.warning)
+    assert {m.label: m.value for m in at.metric}["Active courses"] == "6"
+    assert at.sidebar.button(key="sync_now").disabled
+
+
+def test_sync_request_is_refused_for_an_invalid_token(synced, app_env, settings, cipher):
+    from canvas.dashboard import syncing
+    from canvas.db import jobs
+
+    with app_env.begin() as conn:
+        jobs.mark_token_invalid(conn, synced, "Invalid access token.")
+    result = syncing.request_sync(app_env, settings, synced, cipher=cipher)
+    assert result.outcome == "refused" and "reconnect in Settings" in result.message
+
+
+def test_database_unreachable_is_a_message_not_a_traceback(app_env, monkeypatch):
+    from canvas.config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/nowhere")
+    get_settings.cache_clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert "The database is unreachable" in at.error[0].value
+
+
+def test_unreachable_canvas_keeps_the_cache_and_says_how_old(synced, app_env, sim, settings, cipher):
+    from canvas.sync.runner import sync_user_now
+
+    sim.stop()
+    with pytest.raises(Exception):  # noqa: B017 - any transport failure
+        sync_user_now(app_env, settings, synced, trigger="cli", owner="test", cipher=cipher)
+    at = run_page()
+    assert {m.label: m.value for m in at.metric}["Active courses"] == "6"
+    assert any("Showing the cached data from" in w.value for w in at.warning)
+    assert "Last sync failed" in sidebar_text(at)
+
+
+# -- the sync button ---------------------------------------------------------------------------
+def test_sync_now_without_a_worker_syncs_in_the_app_and_the_page_refreshes(app_env, sim, add_user):
+    from canvas.dashboard import syncing
+
+    add_user(sim, 1)
+    at = run_page()
+    assert "Nothing cached yet" in texts(at)
+    assert "❌ Never synced" in sidebar_text(at)
+    at.sidebar.button(key="sync_now").click().run()
+    assert at.toast[0].value.startswith("Syncing now")
+    syncing.wait_all(60)
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Active courses"] == "6"
+    assert "✅ Up to date" in sidebar_text(at)
+    with app_env.connect() as conn:
+        assert conn.execute(text("SELECT trigger, outcome FROM sync_runs")).one() == ("app", "success")
+
+
+def test_sync_now_with_a_live_worker_only_records_the_request(app_env, sim, add_user):
+    user_id = add_user(sim, 1)
+    with app_env.begin() as conn:
+        conn.execute(text("INSERT INTO worker_heartbeats (worker_id, host, pid) VALUES ('w1', 'h', 1)"))
+    at = run_page()
+    at.sidebar.button(key="sync_now").click().run()
+    assert at.toast[0].value.startswith("Sync requested")
+    assert "⏳ Sync requested" in sidebar_text(at)
+    with app_env.connect() as conn:
+        row = conn.execute(text("SELECT requested_kind, state FROM sync_jobs WHERE user_id = :u"),
+                           {"u": user_id}).one()
+        assert row == ("full", "idle")
+        assert conn.execute(text("SELECT count(*) FROM sync_runs")).scalar_one() == 0
+
+
+def test_running_sync_shows_progress(synced, app_env):
+    with app_env.begin() as conn:
+        conn.execute(text("UPDATE sync_jobs SET state = 'running', lease_until = now() + interval '1 minute'"))
+        conn.execute(text("INSERT INTO sync_runs (user_id, trigger, kind) VALUES (:u, 'schedule', 'full')"),
+                     {"u": synced})
+    at = run_page()
+    assert "🔄 Syncing" in sidebar_text(at)
+    assert at.sidebar.get("progress")
+
+
+def test_data_version_change_reruns_the_page(synced, app_env):
+    at = run_page()
+    with app_env.begin() as conn:
+        conn.execute(text("DELETE FROM canvas_courses_cache WHERE canvas_id = "
+                          "(SELECT min(canvas_id) FROM canvas_courses_cache)"))
+        conn.execute(text("UPDATE users SET data_version = data_version + 1"))
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Active courses"] == "5"
+
+
+# -- settings actions --------------------------------------------------------------------------
+def test_try_the_demo_connects_and_syncs(app_env):
+    from canvas.dashboard import syncing
+
+    at = run_page(PAGES["settings"])
+    at.button(key="try_demo").click().run()
+    assert not at.exception
+    assert "Demo connected as Zoë Ångström" in at.success[0].value
+    syncing.wait_all(60)
+    at.switch_page("app.py").run()
+    assert {m.label: m.value for m in at.metric}["Active courses"] == "6"
+    with app_env.connect() as conn:
+        assert conn.execute(text("SELECT trigger, outcome FROM sync_runs")).one() == ("demo", "success")
+
+
+def test_connect_checks_the_token_live_and_refuses_a_bad_one(app_env, sim):
+    from canvas.simulator import token_for
+
+    at = run_page(PAGES["settings"])
+    at.text_input(key="connect_url").input(sim.base_url)
+    at.text_input(key="connect_token").input("not-a-real-token")
+    next(b for b in at.button if b.label == "Check and save").click().run()
+    assert "Canvas rejected this token" in at.error[0].value
+    with app_env.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 0
+    at.text_input(key="connect_url").input(sim.base_url)
+    at.text_input(key="connect_token").input(token_for(2))
+    next(b for b in at.button if b.label == "Check and save").click().run()
+    assert "Connected as" in at.success[0].value
+    with app_env.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 1
+
+
+def test_disconnect_forgets_the_token(synced, app_env):
+    at = run_page(PAGES["settings"])
+    at.button(key="disconnect").click().run()
+    assert "Disconnected" in at.info[0].value
+    with app_env.connect() as conn:
+        assert conn.execute(text("SELECT token_ciphertext FROM users")).scalar_one() is None
+    at.switch_page("app.py").run()
+    assert {m.label: m.value for m in at.metric}["Active courses"] == "6", "cached data stays viewable"
+
+
+def test_new_grades_since_the_last_visit(synced, app_env, settings):
+    from canvas.dashboard import visits
+
+    path = visits.visits_path(settings.data_dir)
+    long_ago = datetime.now(UTC) - timedelta(days=3650)
+    visits.start_visit(path, synced, long_ago, timedelta(days=1))  # the previous visit, ten years ago
+    at = run_page()
+    new = at.dataframe[1].value
+    assert len(new) >= 5
+    assert list(new.columns) == ["name", "course_name", "result", "percent"]
+    # A reload soon after continues the same visit: the list does not empty itself.
+    again = run_page()
+    assert len(again.dataframe[1].value) == len(new)
