@@ -25,7 +25,8 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._next_start = 0.0
+        self._pace = threading.Lock()  # held while sleeping on purpose: paced sends go out one by one
+        self._last_send: float | None = None
         self.remaining: float | None = None
 
     def pause_for(self, remaining: float | None) -> float:
@@ -36,14 +37,18 @@ class RateLimiter:
 
     @contextmanager
     def slot(self) -> Iterator[None]:
+        """Hold a request until it may go: an in-flight slot, headroom, and the minimum gap measured
+        from the previous request actually sent (a late-waking thread can't squeeze in early)."""
         self._slots.acquire()
         try:
             with self._lock:
-                now = self._clock()
-                start = max(now, self._next_start) + self.pause_for(self.remaining)
-                self._next_start = start + self._min_interval
-            if start > now:
-                self._sleep(start - now)
+                pause = self.pause_for(self.remaining)
+            with self._pace:
+                if self._min_interval > 0 and self._last_send is not None:
+                    pause = max(pause, self._last_send + self._min_interval - self._clock())
+                if pause > 0:
+                    self._sleep(pause)
+                self._last_send = self._clock()
             yield
         finally:
             self._slots.release()

@@ -6,8 +6,10 @@ Every query is scoped to one user id. Nothing here writes; the sync engine owns 
 
 from __future__ import annotations
 
+from math import nan
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
@@ -29,15 +31,22 @@ def data_version(conn: Connection, *, user_id: int) -> int | None:
 
 
 def _frame(conn: Connection, sql: str, params: dict[str, Any], numeric: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Rows -> DataFrame, converting column by column in plain Python: pandas' generic object
+    inference (to_numeric on Decimals, to_datetime on datetimes) costs ~5x more on 600 rows."""
     result = conn.execute(text(sql), params)
-    df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    for col in numeric:  # NUMERIC arrives as Decimal: charts and arithmetic want floats
-        if col in df:
-            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
-    for col in df.columns:
-        if col.endswith("_at") and df[col].dtype == object:
-            df[col] = pd.to_datetime(df[col], utc=True)
-    return df
+    names = list(result.keys())
+    rows = result.fetchall()
+    columns: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        values = [row[i] for row in rows]
+        if name in numeric:  # NUMERIC arrives as Decimal: charts and arithmetic want floats
+            columns[name] = np.array([nan if v is None else float(v) for v in values], dtype="float64")
+        elif name.endswith("_at"):
+            epoch = np.array([nan if v is None else v.timestamp() for v in values], dtype="float64")
+            columns[name] = pd.to_datetime(epoch * 1e6, unit="us", utc=True).astype("datetime64[us, UTC]")
+        else:
+            columns[name] = values
+    return pd.DataFrame(columns, columns=names)
 
 
 def courses(conn: Connection, *, user_id: int) -> pd.DataFrame:

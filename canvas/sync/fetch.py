@@ -9,7 +9,8 @@ Courses are fetched concurrently, bounded by the client's in-flight cap.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from canvas import errors, models
@@ -41,6 +42,28 @@ def _course_groups(client: CanvasClient, course_id: int) -> list[dict[str, Any]]
         return exc  # one unreadable course is skipped; the rest still syncs
 
 
+GroupsOrSkip = list[dict[str, Any]] | errors.ApiError
+
+
+def fetch_groups(client: CanvasClient, course_ids: list[int], max_workers: int = 3,
+                 on_done: Callable[[int, int], None] | None = None) -> dict[int, GroupsOrSkip]:
+    """Every course's assignment groups (or the error that skips it), concurrently within the in-flight cap.
+    `on_done(done, total)` reports progress; after a fatal error no further course is started."""
+    results: dict[int, GroupsOrSkip] = {}
+    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="canvas-fetch") as pool:
+        futures = {pool.submit(_course_groups, client, cid): cid for cid in course_ids}
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                results[futures[future]] = future.result()
+                if on_done is not None:
+                    on_done(done, len(course_ids))
+        except BaseException:
+            for future in futures:
+                future.cancel()  # a dead token or an unreachable host: don't send more requests
+            raise
+    return {cid: results[cid] for cid in course_ids}
+
+
 def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3) -> models.FetchedData:
     profile = fetch_profile(client)
     data = models.FetchedData(profile=profile)
@@ -55,9 +78,7 @@ def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3) -> model
             data.courses.append(row)
     log.info("Syncing assignments...")
     ids = [int(c["id"]) for c in raw_courses]
-    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="canvas-fetch") as pool:
-        results = list(pool.map(lambda cid: _course_groups(client, cid), ids))
-    for course_id, result in zip(ids, results, strict=True):
+    for course_id, result in fetch_groups(client, ids, max_workers).items():
         if isinstance(result, errors.ApiError):
             log.warning("Skipping course %s: %s", course_id, result)
             data.skipped.append({"course_id": course_id, "status": result.status, "error": type(result).__name__})
