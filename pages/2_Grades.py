@@ -1,8 +1,8 @@
-"""Grades: Canvas's current/final scores, their history over syncs, score spread, group breakdown."""
+"""Grades: Canvas's scores beside our recomputation, what-if and target tools, history and statistics."""
 
 import streamlit as st
 
-from canvas.dashboard import charts, data, fmt, grading
+from canvas.dashboard import charts, data, fmt, grading, whatif_data, whatif_ui
 from canvas.dashboard.frame import refresh_grades_if_stale, render_frame
 from canvas.sync.status import ago
 
@@ -25,22 +25,26 @@ with left:
 with right:
     st.plotly_chart(charts.score_history(history, fr.tz), width="stretch", key="score_history")
 
-st.plotly_chart(charts.score_distribution(work), width="stretch", key="score_distribution")
-
 st.subheader("Course detail")
 names = dict(zip(courses["course_id"], courses["name"], strict=True))
 course_id = st.selectbox("Course", list(names), format_func=lambda c: names[c], key="grades_course")
 row = courses[courses["course_id"] == course_id].iloc[0]
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("Current score", fmt.pct(row["current_score"], 2), border=True)
-m2.metric("Final score", fmt.pct(row["final_score"], 2), border=True,
-          help="Counts ungraded work as zero, as Canvas does")
-m3.metric("Current grade", row["current_grade"] or "—", border=True)
-graded = work[(work["course_id"] == course_id) & work["percent"].notna()] if not work.empty else work
-m4.metric("Graded assignments", len(graded), border=True)
+course_work = work[work["course_id"] == course_id] if not work.empty else work
+graded = course_work[course_work["percent"].notna()] if not course_work.empty else course_work
+hidden = int(course_work["score_hidden"].astype(bool).sum()) if not course_work.empty else 0
+cg = data.course_grades(fr.user_id, fr.version, int(course_id))
+
+# Canvas's own score is the headline; our recomputation sits beside it, with the reason when they differ.
+whatif_ui.comparison(row, cg, hidden, len(graded))
 if row["hide_final_grades"]:
     st.caption("This course hides its totals from students: Canvas sends no course score.")
 
+# What-if and target-grade tools (issue 5), for the selected course.
+whatif_slot = st.container(key="whatif_slot")
+with whatif_slot:
+    whatif_ui.whatif_and_target(int(course_id), cg, fr.tz)
+
+st.subheader("Course statistics")
 groups = grading.group_breakdown(data.grade_inputs(fr.user_id, fr.version, int(course_id)))
 g1, g2 = st.columns(2, gap="large")
 with g1:
@@ -56,6 +60,14 @@ with g2:
                      "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.1f%%"),
                      "dropped": st.column_config.NumberColumn("Dropped", format="%d"),
                  })
+t1, t2 = st.columns(2, gap="large")
+with t1:
+    contrib = (whatif_data.group_contributions(cg.inputs, cg.result, cg.names) if cg
+               else whatif_data.group_contributions_empty())
+    st.plotly_chart(charts.group_contribution(contrib), width="stretch", key="group_contribution")
+with t2:
+    course_history = history[history["course_id"] == course_id] if not history.empty else history
+    st.plotly_chart(charts.course_trend(course_history, graded, fr.tz), width="stretch", key="course_trend")
 
-# What-if and target-grade tools (issue 5) render here, for the selected course.
-whatif_slot = st.container(key="whatif_slot")
+st.subheader("All courses")
+st.plotly_chart(charts.score_distribution(work), width="stretch", key="score_distribution")

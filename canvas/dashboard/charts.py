@@ -170,3 +170,65 @@ def sync_durations(runs: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
     fig.update_yaxes(title="Seconds", rangemode="tozero")
     _pad_time_axis(fig, df["started_at"].dt.tz_convert(tz))
     return _layout(fig, title=title, height=320)
+
+
+def group_contribution(contrib: pd.DataFrame) -> go.Figure:
+    """Percentage points each assignment group adds to the current and the final grade (stacked bars).
+
+    `contrib` is `whatif_data.group_contributions()`: one row per (variant, group) with `earned`
+    and `available`; the grey tail is what the groups could still have added.
+    """
+    title = "What each group adds to the grade"
+    if contrib.empty:
+        return _empty(title, "No graded work in any group yet")
+    variants = [("final", "Final"), ("current", "Current")]
+    order = list(dict.fromkeys(contrib["group_id"]))
+    fig = go.Figure()
+    for i, gid in enumerate(order):
+        part = contrib[contrib["group_id"] == gid].set_index("variant")
+        name = plot_text(_short(str(part["name"].iloc[0]), 32))
+        xs = [float(part.loc[v, "earned"]) if v in part.index else 0.0 for v, _ in variants]
+        fig.add_bar(y=[label for _, label in variants], x=xs, name=name, orientation="h",
+                    marker_color=PALETTE[i % len(PALETTE)], text=[f"{x:.1f}" if x >= 4 else "" for x in xs],
+                    textposition="inside", insidetextanchor="middle",
+                    hovertemplate=name + "<br>%{y}: +%{x:.2f} points<extra></extra>")
+    missed = []
+    for v, _ in variants:
+        part = contrib[contrib["variant"] == v]
+        missed.append(max(0.0, float(part["available"].sum() - part["earned"].sum())) if not part.empty else 0.0)
+    fig.add_bar(y=[label for _, label in variants], x=missed, name="Not earned", orientation="h",
+                marker_color="#E6E6E6", hovertemplate="%{y}: %{x:.2f} points not earned<extra></extra>")
+    fig.update_xaxes(range=[0, 100], ticksuffix=" pts")
+    fig.update_yaxes(automargin=True)
+    _layout(fig, title=title, height=300, barmode="stack")
+    fig.update_layout(legend={"y": -0.2, "traceorder": "normal"})
+    return fig
+
+
+def course_trend(snapshots: pd.DataFrame, graded: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
+    """One course over time: Canvas's current score at each sync (line) and each grade by graded date.
+
+    `snapshots`: rows of `reads.score_snapshots()` for the course; `graded`: enriched assignments of
+    the course with `graded_at`, `percent` and `name`.
+    """
+    title = "Grades over time"
+    snaps = snapshots.dropna(subset=["current_score"]) if not snapshots.empty else snapshots
+    marks = graded.dropna(subset=["percent", "graded_at"]) if not graded.empty else graded
+    if snaps.empty and marks.empty:
+        return _empty(title, "No graded work yet")
+    fig = go.Figure()
+    if not marks.empty:
+        marks = marks.sort_values("graded_at")
+        fig.add_scatter(x=marks["graded_at"].dt.tz_convert(tz), y=marks["percent"], mode="markers",
+                        name="Assignment grade (graded date)",
+                        marker={"color": "#72B7B2", "size": 7, "opacity": 0.75},
+                        customdata=[plot_text(n) for n in marks["name"]],
+                        hovertemplate="%{customdata}<br>%{x|%b %d}: %{y:.1f}%<extra></extra>")
+    if not snaps.empty:
+        snaps = snaps.sort_values("taken_at")
+        fig.add_scatter(x=snaps["taken_at"].dt.tz_convert(tz), y=snaps["current_score"], mode="lines+markers",
+                        name="Canvas current score (at each sync)", line={"color": "#4C78A8", "shape": "hv",
+                                                                           "width": 3},
+                        hovertemplate="%{x|%b %d %H:%M}: %{y:.2f}%<extra></extra>")
+    fig.update_yaxes(title="Score (%)", rangemode="tozero")
+    return _layout(fig, title=title, height=340)

@@ -22,9 +22,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from canvas.config import Settings, get_settings
 from canvas.crypto import TokenCipher
+from canvas.dashboard import whatif_data
 from canvas.db import reads, repo
 from canvas.db.engine import get_engine
-from canvas.errors import DatabaseError
+from canvas.errors import DatabaseError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,16 @@ def _grade_inputs(user_id: int, version: int, course_id: int) -> dict[str, Any]:
         return reads.grade_inputs(conn, user_id=user_id, course_id=course_id)
 
 
+@st.cache_data(ttl="6h", max_entries=64, show_spinner=False)
+def _course_grades(user_id: int, version: int, course_id: int) -> whatif_data.CourseGrades | None:
+    raw = _grade_inputs(user_id, version, course_id)
+    try:
+        return whatif_data.course_grades(raw)
+    except UsageError as exc:  # the calculator is strict; a cache it refuses means "no recomputation"
+        log.warning("grade calculator refused course %s: %s", course_id, exc)
+        return None
+
+
 @guarded
 def courses(user_id: int, version: int) -> pd.DataFrame:
     return _courses(user_id, version)
@@ -161,6 +172,12 @@ def grade_inputs(user_id: int, version: int, course_id: int) -> dict[str, Any]:
     return _grade_inputs(user_id, version, course_id)
 
 
+@guarded
+def course_grades(user_id: int, version: int, course_id: int) -> whatif_data.CourseGrades | None:
+    """One course recomputed by the Canvas-exact calculator (None when it refuses the cached data)."""
+    return _course_grades(user_id, version, course_id)
+
+
 # Sync history and workers change without a data-version bump (failed runs, heartbeats): read live.
 @guarded
 def sync_runs(user_id: int) -> pd.DataFrame:
@@ -176,5 +193,5 @@ def workers() -> pd.DataFrame:
 
 def clear_caches() -> None:
     """Drop every cached frame (tests; a new account)."""
-    for fn in (_courses, _assignments, _snapshots, _grade_inputs):
+    for fn in (_courses, _assignments, _snapshots, _grade_inputs, _course_grades):
         fn.clear()
