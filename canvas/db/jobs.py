@@ -21,6 +21,7 @@ class Claim:
     user_id: int
     fence: int
     kind: str  # full | recent
+    requested: bool = False  # claimed because of a "sync now"; a release must not lose that request
 
 
 def ensure_job(conn: Connection, user_id: int) -> None:
@@ -42,7 +43,7 @@ _CLAIM = text("""
        SET state = 'running', lease_owner = :owner, lease_until = now() + make_interval(secs => :ttl),
            fence = j.fence + 1, last_try_at = now(),
            requested_kind = NULL, requested_at = NULL
-      FROM (SELECT s.user_id, coalesce(s.requested_kind, 'full') AS kind
+      FROM (SELECT s.user_id, coalesce(s.requested_kind, 'full') AS kind, s.requested_at IS NOT NULL AS requested
               FROM sync_jobs s JOIN users u ON u.id = s.user_id
              WHERE u.token_state = 'valid' AND u.token_ciphertext IS NOT NULL
                AND (
@@ -55,25 +56,32 @@ _CLAIM = text("""
              LIMIT :batch
              FOR UPDATE OF s SKIP LOCKED) c
      WHERE j.user_id = c.user_id
-    RETURNING j.user_id, j.fence, c.kind
+    RETURNING j.user_id, j.fence, c.kind, c.requested
 """)
 
 
 def claim_due(conn: Connection, *, owner: str, batch: int, ttl: float, stale_after: timedelta) -> list[Claim]:
     rows = conn.execute(_CLAIM, {"owner": owner, "ttl": ttl, "batch": batch,
                                  "stale": stale_after.total_seconds()}).all()
-    return [Claim(int(r.user_id), int(r.fence), str(r.kind)) for r in rows]
+    return [Claim(int(r.user_id), int(r.fence), str(r.kind), bool(r.requested)) for r in rows]
 
 
 def claim_user(conn: Connection, *, user_id: int, owner: str, ttl: float, kind: str = "full") -> Claim | None:
-    """Claim one user now (CLI sync, the app's fallback thread); None if a live lease holds it."""
+    """Claim one user now (CLI sync, the app's fallback thread); None if a live lease holds it.
+
+    A pending "sync now" is absorbed only by a full run (a recent-grades refresh does not do what
+    a requested full sync asks for).
+    """
     row = conn.execute(text("""
         UPDATE sync_jobs SET state = 'running', lease_owner = :owner,
-               lease_until = now() + make_interval(secs => :ttl), fence = fence + 1,
-               last_try_at = now(), requested_at = NULL, requested_kind = NULL
+               lease_until = now() + make_interval(secs => :ttl), fence = fence + 1, last_try_at = now(),
+               requested_at = CASE WHEN :kind = 'full' OR requested_kind = 'recent' THEN NULL
+                                   ELSE requested_at END,
+               requested_kind = CASE WHEN :kind = 'full' OR requested_kind = 'recent' THEN NULL
+                                     ELSE requested_kind END
          WHERE user_id = :u AND (state = 'idle' OR (state = 'running' AND lease_until < now()))
         RETURNING fence
-    """), {"u": user_id, "owner": owner, "ttl": ttl}).first()
+    """), {"u": user_id, "owner": owner, "ttl": ttl, "kind": kind}).first()
     return Claim(user_id, int(row.fence), kind) if row else None
 
 
@@ -121,11 +129,19 @@ def fail(conn: Connection, claim: Claim, *, error_class: str, token_invalid: boo
 
 
 def release(conn: Connection, claim: Claim) -> None:
-    """Give a claimed user back (shutdown): due again at once, no attempt counted."""
+    """Give a claimed user back (shutdown): due again at once, no attempt counted.
+
+    If the run was a "sync now", the request is put back, so the next worker does it even though
+    the user is not stale yet.
+    """
     conn.execute(text("""
-        UPDATE sync_jobs SET state = 'idle', lease_owner = NULL, lease_until = NULL, due_at = now()
+        UPDATE sync_jobs SET state = 'idle', lease_owner = NULL, lease_until = NULL, due_at = now(),
+               requested_at = CASE WHEN :req THEN coalesce(requested_at, now()) ELSE requested_at END,
+               requested_kind = CASE WHEN NOT :req THEN requested_kind
+                                     WHEN requested_kind = 'full' OR :kind = 'full' THEN 'full'
+                                     ELSE 'recent' END
          WHERE user_id = :u AND fence = :f AND state = 'running'
-    """), {"u": claim.user_id, "f": claim.fence})
+    """), {"u": claim.user_id, "f": claim.fence, "req": claim.requested, "kind": claim.kind})
 
 
 def request_sync(conn: Connection, user_id: int, kind: str = "full") -> bool:
@@ -154,6 +170,28 @@ def beat(conn: Connection, *, worker_id: str, host: str, pid: int, current_user:
         ON CONFLICT (worker_id) DO UPDATE SET last_beat = now(), current_user_id = :cu, state = :s,
             synced = :ok, failed = :bad
     """), {"w": worker_id, "h": host, "p": pid, "cu": current_user, "s": state, "ok": synced, "bad": failed})
+
+
+def prune_heartbeats(conn: Connection, keep_days: float = 7.0) -> int:
+    """Forget workers silent for a week (restarts get new ids; the list must stay readable)."""
+    return conn.execute(text("DELETE FROM worker_heartbeats WHERE last_beat < now() - make_interval(secs => :s)"),
+                        {"s": keep_days * 86400}).rowcount
+
+
+def abandon_lost_runs(conn: Connection) -> int:
+    """Close sync_runs rows left 'running' by a run that can no longer commit.
+
+    A run is lost once its job is no longer running under its worker (another worker took the
+    user over, or the job was released or finished) or its lease expired: a killed process never
+    records its own end. A paused run that wakes later overwrites this with its real outcome.
+    """
+    return conn.execute(text("""
+        UPDATE sync_runs r SET outcome = 'abandoned', finished_at = now(), error_class = 'WorkerLost',
+               error_message = 'the worker stopped renewing its lease (killed, paused or cut off)'
+          FROM sync_jobs j
+         WHERE r.user_id = j.user_id AND r.outcome = 'running'
+           AND (j.state <> 'running' OR j.lease_until < now() OR j.lease_owner IS DISTINCT FROM r.worker)
+    """)).rowcount
 
 
 def live_workers(conn: Connection, within_s: float = 30.0) -> list[dict]:

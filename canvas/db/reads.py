@@ -6,6 +6,7 @@ Every query is scoped to one user id. Nothing here writes; the sync engine owns 
 
 from __future__ import annotations
 
+from datetime import datetime
 from math import nan
 from typing import Any
 
@@ -26,6 +27,25 @@ def dashboard_users(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(_USERS).mappings()]
 
 
+_IDENTITY_USER = text("""
+    SELECT id, name, base_url, time_zone, token_hint, token_state, token_error, data_version,
+           token_ciphertext IS NOT NULL AS has_token, auth_kind, updated_at
+      FROM users
+     WHERE identity_issuer = :iss AND identity_subject = :sub
+     ORDER BY (token_ciphertext IS NOT NULL) DESC, updated_at DESC, id DESC
+     LIMIT 1
+""")
+
+
+def user_for_identity(conn: Connection, *, issuer: str, subject: str) -> dict[str, Any] | None:
+    """Shared mode: the users row a signed-in identity (OpenID issuer + subject) connected, if any.
+
+    Same shape as `dashboard_users` rows (plus `auth_kind`); the connected one wins, then the most
+    recently updated (an identity that connected a second Canvas account sees the newer one)."""
+    row = conn.execute(_IDENTITY_USER, {"iss": issuer, "sub": subject}).mappings().first()
+    return dict(row) if row else None
+
+
 def data_version(conn: Connection, *, user_id: int) -> int | None:
     return conn.execute(text("SELECT data_version FROM users WHERE id = :u"), {"u": user_id}).scalar_one_or_none()
 
@@ -41,7 +61,7 @@ def _frame(conn: Connection, sql: str, params: dict[str, Any], numeric: tuple[st
         values = [row[i] for row in rows]
         if name in numeric:  # NUMERIC arrives as Decimal: charts and arithmetic want floats
             columns[name] = np.array([nan if v is None else float(v) for v in values], dtype="float64")
-        elif name.endswith("_at"):
+        elif name.endswith("_at") or isinstance(next((v for v in values if v is not None), None), datetime):
             epoch = np.array([nan if v is None else v.timestamp() for v in values], dtype="float64")
             columns[name] = pd.to_datetime(epoch * 1e6, unit="us", utc=True).astype("datetime64[us, UTC]")
         else:

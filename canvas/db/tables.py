@@ -45,7 +45,12 @@ users = Table(
     Column("name", Text, nullable=False, server_default=""),
     Column("time_zone", Text),
     # Fernet ciphertext bound to this row's id; the plaintext token is never stored.
+    # auth_kind 'pat': a personal access token. 'oauth': canvas.tokens' JSON of the current access
+    # token and the refresh token (one ciphertext, so key rotation and disconnect cover both).
     Column("token_ciphertext", LargeBinary),
+    Column("auth_kind", Text, nullable=False, server_default="pat"),
+    # OAuth only: when the stored access token should be refreshed (Canvas's expiry minus a margin).
+    Column("access_token_expires_at", TS),
     Column("token_hint", Text),
     Column("token_state", Text, nullable=False, server_default="valid"),
     Column("token_error", Text),
@@ -57,6 +62,20 @@ users = Table(
     Column("updated_at", TS, nullable=False, server_default=func.now()),
     UniqueConstraint("base_url", "canvas_user_id", name="uq_users_canvas_identity"),
     CheckConstraint("token_state IN ('valid', 'invalid')", name="ck_users_token_state"),
+    CheckConstraint("auth_kind IN ('pat', 'oauth')", name="ck_users_auth_kind"),
+)
+
+# Pending Canvas OAuth2 authorizations: the `state` sent to Canvas (stored hashed), bound to the
+# signed-in identity and the Canvas URL, consumed once by the callback (see canvas.accounts).
+oauth_states = Table(
+    "oauth_states",
+    metadata,
+    Column("state_hash", Text, primary_key=True),
+    Column("identity_issuer", Text),
+    Column("identity_subject", Text),
+    Column("base_url", Text, nullable=False),
+    Column("created_at", TS, nullable=False, server_default=func.now()),
+    Index("ix_oauth_states_created", "created_at"),
 )
 
 courses = Table(

@@ -61,12 +61,17 @@ class FaultState:
     throttle: dict[str, Any] | None = None
     loop_links: bool = False
     foreign_next: bool = False
+    # OAuth2: lifetime of access tokens issued from now on, "deny" the authorization (access_denied)
+    oauth_expires_in: int = 3600
+    oauth_deny: bool = False
+    oauth_clients: dict[str, str] = field(default_factory=dict)  # extra client id -> secret
 
 
 KEYS = {
     "latency_ms", "fail", "revoke", "expire", "forbid_courses",
-    "throttle", "loop_links", "foreign_next",
+    "throttle", "loop_links", "foreign_next", "oauth", "oauth_clients",
 }  # fmt: skip
+OAUTH_KEYS = {"expires_in", "deny"}
 
 
 class Faults:
@@ -98,6 +103,18 @@ class Faults:
         for flag in ("loop_links", "foreign_next"):
             if flag in kw:
                 new[flag] = bool(kw[flag])
+        if "oauth" in kw:
+            oauth = dict(kw["oauth"] or {})
+            if set(oauth) - OAUTH_KEYS:
+                raise ValueError(f"unknown oauth keys: {sorted(set(oauth) - OAUTH_KEYS)}")
+            if "expires_in" in oauth:
+                if int(oauth["expires_in"]) < 1:
+                    raise ValueError("oauth expires_in must be at least 1 second")
+                new["oauth_expires_in"] = int(oauth["expires_in"])
+            if "deny" in oauth:
+                new["oauth_deny"] = bool(oauth["deny"])
+        if "oauth_clients" in kw:
+            new["oauth_clients"] = {str(k): str(v) for k, v in (kw["oauth_clients"] or {}).items()}
         with self._lock:
             if kw.get("clear"):
                 self.state = FaultState()
@@ -130,4 +147,6 @@ class Faults:
             "throttle": s.throttle,
             "loop_links": s.loop_links,
             "foreign_next": s.foreign_next,
+            "oauth": {"expires_in": s.oauth_expires_in, "deny": s.oauth_deny},
+            "oauth_clients": sorted(s.oauth_clients),  # ids only: secrets stay out of replies
         }

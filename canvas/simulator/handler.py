@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from canvas.simulator import api, control
+from canvas.simulator import api, control, oauth
 from canvas.simulator.api import Reply, json_reply
 from canvas.simulator.faults import FailRule
 from canvas.simulator.throttle import request_cost
@@ -93,6 +93,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(control.handle(self.sim, method, path, body), head=method == "HEAD")
             return
         query = parse_qsl(url.query, keep_blank_values=True)
+        if path in (oauth.AUTH_PATH, oauth.TOKEN_PATH):
+            self._oauth(method, path, query, body)
+            return
         token = self._token(query)
         n = self.sim.user_for_token(token) if token is not None else None
         label = f"user:{n}" if n is not None else ("none" if token is None else "invalid")
@@ -128,6 +131,8 @@ class Handler(BaseHTTPRequestHandler):
             body = {"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}
             return json_reply(body, 401, **{"www-authenticate": REALM})
         if n is None:
+            if sim.oauth.is_expired(token):
+                return _auth_error("Expired access token.")
             return _auth_error("Invalid access token.")
         faults = sim.faults.state
         if n in faults.revoke:
@@ -186,6 +191,46 @@ class Handler(BaseHTTPRequestHandler):
                 foreign_next=faults.foreign_next,
             )
             return fn(req, *args)
+
+    def _oauth(self, method: str, path: str, query: list[tuple[str, str]], body: bytes) -> None:
+        """The OAuth2 endpoints: not throttled (no token yet), but faults and latency apply."""
+        sim = self.sim
+        faults = sim.faults.state
+        form = {**dict(query), **oauth.parse_form(body, self.headers.get("content-type") or "")}
+        bearer = self._token([])
+        n: int | None = None
+        rule = sim.faults.take_failure(method, path)
+        latency = (sim.latency_ms + faults.latency_ms) / 1000
+        if latency > 0:
+            time.sleep(latency)
+        reply: Reply | None
+        if rule is not None and rule.status == "reset":
+            reply = None
+        elif rule is not None and rule.status == "malformed":
+            reply = Reply(200, MALFORMED_BODY)
+        elif rule is not None and rule.status != "timeout":
+            reply = _fault_reply(rule)
+        else:
+            if rule is not None:
+                sim.stop_event.wait(rule.seconds)
+            if path == oauth.AUTH_PATH and method in ("GET", "HEAD"):
+                reply = sim.oauth.authorize(query, deny=faults.oauth_deny, extra_clients=faults.oauth_clients,
+                                            max_users=sim.max_users)
+            elif path == oauth.TOKEN_PATH and method == "POST":
+                reply = sim.oauth.token(form, expires_in=faults.oauth_expires_in,
+                                        extra_clients=faults.oauth_clients, user_json=sim.oauth_user_json)
+            elif path == oauth.TOKEN_PATH and method == "DELETE":
+                n = sim.oauth.user_for_access(bearer) if bearer else None
+                reply = sim.oauth.revoke(bearer)
+            else:
+                reply = json_reply(api.NOT_FOUND, 404)
+        label = "oauth"
+        if reply is None:
+            sim.record(method, path, 0, n, label, 0)
+            self._reset()
+            return
+        sim.record(method, path, reply.status, n, label, len(reply.body))
+        self._send(reply, head=method == "HEAD")
 
     def _throttled(self) -> Reply:
         status = self.sim.throttle.config.status

@@ -21,6 +21,7 @@ from canvas.simulator import demo, generated, mutations, render
 from canvas.simulator.builder import canvas_user_id
 from canvas.simulator.faults import Faults
 from canvas.simulator.handler import Handler
+from canvas.simulator.oauth import DEFAULT_CLIENT, OAuthProvider
 from canvas.simulator.records import iso
 from canvas.simulator.store import UserData
 from canvas.simulator.throttle import Throttle, ThrottleConfig
@@ -91,6 +92,7 @@ class Simulator:
         max_users: int = 5000,
         courses_per_user: int = 8,
         log_limit: int = 10_000,
+        oauth_clients: dict[str, str] | None = None,
     ) -> None:
         real_now = datetime.now(UTC)
         if anchor is None:
@@ -112,6 +114,7 @@ class Simulator:
         self.stop_event = threading.Event()
         self.faults = Faults()
         self.throttle = Throttle()
+        self.oauth = OAuthProvider(oauth_clients)
         self._users: dict[int, UserData] = {}
         self._stats_lock = threading.Lock()
         self._log_limit = log_limit
@@ -168,8 +171,15 @@ class Simulator:
     def user_for_token(self, token: str) -> int | None:
         m = _TOKEN.fullmatch(token)
         if m is None or not 1 <= int(m.group(1)) <= self.max_users:
-            return None
+            return self.oauth.user_for_access(token)  # an OAuth access token, if live
         return int(m.group(1))
+
+    def oauth_user_json(self, n: int) -> dict[str, Any]:
+        """The ``user`` object of a token response (Canvas's id and name)."""
+        with self.lock:
+            profile = self.user_data(n).profile
+            return {"id": self.canvas_user_id(n), "name": profile.get("name", ""),
+                    "global_id": str(self.canvas_user_id(n)), "effective_locale": "en"}
 
     def canvas_user_id(self, n: int) -> int:
         return canvas_user_id(n)
@@ -247,4 +257,6 @@ class Simulator:
             "now": iso(self.now()),
             "max_users": self.max_users,
             "demo_token": token_for(1),
+            "oauth_client_id": DEFAULT_CLIENT[0],
+            "oauth": self.oauth.describe(),
         }

@@ -13,17 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from canvas import errors, models
 from canvas.api.client import CanvasClient
 from canvas.api.hosts import check_base_url
 from canvas.config import Settings
-from canvas.crypto import TokenCipher, TokenUnreadable
+from canvas.crypto import TokenCipher
 from canvas.db import jobs, repo
 from canvas.sync import fetch, recent
 from canvas.sync.status import INVALID_TOKEN_MESSAGE
+from canvas.tokens import SYNC_MIN_TTL, access_token_for
 
 log = logging.getLogger("canvas.sync")
 
@@ -70,8 +71,15 @@ class _LeaseKeeper:
                 raise errors.LeaseLostError()
             if time.monotonic() - self._last < self._ttl / 3:
                 return
-            with self._engine.begin() as conn:
-                ok = jobs.renew(conn, self._claim, self._ttl)
+            try:
+                with self._engine.begin() as conn:
+                    ok = jobs.renew(conn, self._claim, self._ttl)
+            except SQLAlchemyError as exc:
+                # A database blip must not fail the sync: the fence check at commit is what keeps
+                # the cache safe, so keep fetching and renew again at the next request.
+                log.debug("Lease renewal for user %s failed (%s); will retry", self._claim.user_id,
+                          type(exc).__name__)
+                return
             self._last = time.monotonic()
             if not ok:
                 self.lost = True
@@ -107,12 +115,8 @@ def run_claimed(engine: Engine, settings: Settings, claim: jobs.Claim, *, trigge
     try:
         if user is None:
             raise errors.UsageError(f"no user with id {claim.user_id}")
-        if user.token_ciphertext is None:
-            raise errors.AuthError(401, "-", "no Canvas token saved")
-        try:
-            token = cipher.decrypt(user.id, user.token_ciphertext)
-        except TokenUnreadable:
-            raise errors.AuthError(401, "-", "stored token cannot be decrypted") from None
+        # Personal token: decrypted. OAuth: refreshed first when it would expire during the run.
+        token = access_token_for(engine, settings, cipher, user.id, min_ttl=SYNC_MIN_TTL)
         keeper = _LeaseKeeper(engine, claim, settings.lease_seconds, cancel)
         client = make_client(settings, user.base_url, token, keeper)
         with client:
@@ -124,10 +128,18 @@ def run_claimed(engine: Engine, settings: Settings, claim: jobs.Claim, *, trigge
         raise
 
 
+def _bound_transaction(conn: Connection, settings: Settings) -> None:
+    """A process paused or cut off inside the cache transaction holds the job row's lock, which
+    keeps every other worker off this user; PostgreSQL ends such a session after one lease."""
+    ms = str(int(settings.lease_seconds * 1000))
+    conn.execute(text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)"), {"ms": ms})
+
+
 def _full(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasClient, run_id: int) -> SyncResult:
     log.info("Starting Canvas data sync...")
     data: models.FetchedData = fetch.fetch_all(client, claim.user_id, max_workers=settings.max_in_flight)
     with engine.begin() as conn:
+        _bound_transaction(conn, settings)
         if not jobs.holds_fence(conn, claim):
             raise errors.LeaseLostError()
         written = repo.write_full_sync(conn, user_id=claim.user_id, run_id=run_id, data=data)
@@ -149,6 +161,7 @@ def _recent(engine: Engine, settings: Settings, claim: jobs.Claim, client: Canva
         watermark = repo.newest_graded_at(conn, user_id=claim.user_id)
     rows = recent.fetch_graded_since(client, watermark)
     with engine.begin() as conn:
+        _bound_transaction(conn, settings)
         if not jobs.holds_fence(conn, claim):
             raise errors.LeaseLostError()
         changed = repo.merge_graded(conn, user_id=claim.user_id, rows=rows)

@@ -337,3 +337,15 @@ def test_new_grades_since_the_last_visit(synced, app_env, settings):
     # A reload soon after continues the same visit: the list does not empty itself.
     again = run_page()
     assert len(again.dataframe[1].value) == len(new)
+
+
+def test_sync_page_lists_a_live_worker(synced, app_env):
+    from canvas.db import jobs
+
+    with app_env.begin() as conn:
+        jobs.beat(conn, worker_id="host-a:123:abc", host="host-a", pid=123, current_user=None, synced=4)
+    at = run_page(PAGES["sync"])
+    assert not at.exception
+    assert [m.value for m in at.metric if m.label == "Workers alive"] == ["1"]
+    table = next(df.value for df in at.dataframe if "worker_id" in df.value.columns)
+    assert table["worker_id"].tolist() == ["host-a:123:abc"] and bool(table["alive"].iloc[0])
