@@ -21,9 +21,8 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from canvas import errors
-from canvas.api import responses
+from canvas.api import responses, transport
 from canvas.api.hosts import CheckedUrl, same_origin
-from canvas.api.pinning import PinnedAdapter
 from canvas.api.ratelimit import RateLimiter
 from canvas.log import register_secret
 
@@ -31,7 +30,6 @@ log = logging.getLogger(__name__)
 
 PER_PAGE = 100  # Canvas's maximum; the default of 10 would cost ten times the requests
 MAX_PAGES = 500  # a runaway-pagination guard: 50,000 items is far beyond any student's course
-MAX_BODY = 64 * 1024 * 1024  # bytes; the biggest real reply (260 assignments with submissions) is ~1 MB
 
 
 @dataclass
@@ -77,12 +75,7 @@ class CanvasClient:
         self._backoff_max = backoff_max
         self._sleep = sleep
         self._on_request = on_request
-        self._session = session or requests.Session()
-        self._session.trust_env = False  # proxies from the environment must not see the token
-        if pin is not None and pin[2]:
-            adapter = PinnedAdapter(*pin)
-            self._session.mount("https://", adapter)
-            self._session.mount("http://", adapter)
+        self._session = transport.pinned_session(pin, session)
         self.limiter = RateLimiter(max_in_flight=max_in_flight, min_interval=min_interval, sleep=sleep)
         self.stats = RequestStats()
 
@@ -109,41 +102,17 @@ class CanvasClient:
         with self.limiter.slot():
             if self._on_request is not None:
                 self._on_request()
-            try:
-                resp = self._session.get(url, params=params, headers=headers, timeout=self._timeout,
-                                         allow_redirects=False, stream=True)
-                content = self._read_capped(resp, path)
-            except requests.Timeout:
-                raise errors.TransportError(f"timed out reading {path}") from None
-            except requests.RequestException as exc:
-                raise errors.TransportError(
-                    f"could not reach Canvas for {path} ({exc.__class__.__name__})") from None
+            resp, content = transport.send(self._session, "GET", url, path, timeout=self._timeout,
+                                           params=params, headers=headers)
         remaining, _cost = responses.rate_headers(resp.headers)
         self.limiter.observe(remaining)
-        body = content.decode(resp.encoding or "utf-8", errors="replace")
+        body = transport.text_of(resp, content)
         error = responses.classify(resp.status_code, resp.headers, body, path)
         self.stats.record(len(content), isinstance(error, errors.RateLimitedError), remaining)
         log.debug("GET %s -> %s (remaining %s)", path, resp.status_code, remaining)
         if error is not None:
             raise error
         return responses.parse_json(body, path), responses.next_link(resp.headers)
-
-    def _read_capped(self, resp: requests.Response, path: str) -> bytes:
-        """Read the body with a size cap and an overall deadline (a trickling server can't stall us)."""
-        deadline = time.monotonic() + 2 * self._timeout
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in resp.iter_content(chunk_size=65536):
-                size += len(chunk)
-                if size > MAX_BODY:
-                    raise errors.BadResponseError(resp.status_code, path, f"reply larger than {MAX_BODY} bytes")
-                if time.monotonic() > deadline:
-                    raise errors.TransportError(f"timed out reading {path} (reply too slow)")
-                chunks.append(chunk)
-        finally:
-            resp.close()
-        return b"".join(chunks)
 
     # -- retries -------------------------------------------------------------------------------
     def _wait(self, state: RetryCallState) -> float:

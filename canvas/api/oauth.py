@@ -27,9 +27,8 @@ from urllib.parse import parse_qsl, urlencode
 import requests
 
 from canvas import errors
-from canvas.api import responses
+from canvas.api import responses, transport
 from canvas.api.hosts import CheckedUrl, check_base_url
-from canvas.api.pinning import PinnedAdapter
 from canvas.config import Settings
 from canvas.log import register_secret
 
@@ -38,7 +37,6 @@ log = logging.getLogger(__name__)
 AUTH_PATH = "/login/oauth2/auth"
 TOKEN_PATH = "/login/oauth2/token"
 EXPIRY_SKEW = timedelta(seconds=60)  # refresh this long before Canvas's expiry
-MAX_BODY = 1024 * 1024  # a token response is a few hundred bytes
 
 
 # -- typed errors ----------------------------------------------------------------------------------
@@ -226,12 +224,7 @@ class OAuthClient:
         self._max_attempts = max(1, max_attempts)
         self._backoff_base = backoff_base
         self._now = now or (lambda: datetime.now(UTC))
-        self._session = session or requests.Session()
-        self._session.trust_env = False  # proxies from the environment must not see the secrets
-        if checked.addresses:
-            adapter = PinnedAdapter(checked.host, checked.port, checked.addresses)
-            self._session.mount("https://", adapter)
-            self._session.mount("http://", adapter)
+        self._session = transport.pinned_session((checked.host, checked.port, checked.addresses), session)
 
     @classmethod
     def for_checked(cls, checked: CheckedUrl, config: OAuthConfig, **kw: Any) -> OAuthClient:
@@ -300,29 +293,7 @@ class OAuthClient:
     def _send(self, method: str, form: dict[str, str] | None,
               headers: dict[str, str]) -> tuple[int, Mapping[str, str], str]:
         url = self.base_url + TOKEN_PATH
-        try:
-            resp = self._session.request(method, url, data=form, headers={"Accept": "application/json", **headers},
-                                         timeout=self._timeout, allow_redirects=False, stream=True)
-            content = self._read_capped(resp)
-        except requests.Timeout:
-            raise errors.TransportError(f"timed out reading {TOKEN_PATH}") from None
-        except requests.RequestException as exc:
-            raise errors.TransportError(f"could not reach Canvas for {TOKEN_PATH} ({exc.__class__.__name__})") from None
+        resp, content = transport.send(self._session, method, url, TOKEN_PATH, timeout=self._timeout, data=form,
+                                       headers={"Accept": "application/json", **headers})
         log.debug("%s %s -> %s", method, TOKEN_PATH, resp.status_code)
-        return resp.status_code, resp.headers, content.decode(resp.encoding or "utf-8", errors="replace")
-
-    def _read_capped(self, resp: requests.Response) -> bytes:
-        deadline = time.monotonic() + 2 * self._timeout
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in resp.iter_content(chunk_size=65536):
-                size += len(chunk)
-                if size > MAX_BODY:
-                    raise errors.BadResponseError(resp.status_code, TOKEN_PATH, "reply too large")
-                if time.monotonic() > deadline:
-                    raise errors.TransportError(f"timed out reading {TOKEN_PATH} (reply too slow)")
-                chunks.append(chunk)
-        finally:
-            resp.close()
-        return b"".join(chunks)
+        return resp.status_code, resp.headers, transport.text_of(resp, content)
