@@ -59,7 +59,8 @@ else:
     st.dataframe(
         workers.assign(last_beat=workers["last_beat"].dt.tz_convert(fr.tz),
                        started_at=workers["started_at"].dt.tz_convert(fr.tz))[
-            ["worker_id", "alive", "state", "last_beat", "started_at", "synced", "failed", "current_user_id"]],
+            ["worker_id", "alive", "state", "last_beat", "started_at", "synced", "failed",
+             *([] if fr.shared else ["current_user_id"])]],  # shared: other students' ids are not ours to show
         hide_index=True, width="stretch", key="workers_table",
         column_config={
             "worker_id": "Worker", "alive": st.column_config.CheckboxColumn("Alive"), "state": "State",

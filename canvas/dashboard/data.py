@@ -100,6 +100,13 @@ def users() -> list[dict[str, Any]]:
 
 
 @guarded
+def user_for_identity(issuer: str, subject: str) -> dict[str, Any] | None:
+    """Shared mode: the signed-in identity's own row (read live, never cached: it is who is looking)."""
+    with engine().connect() as conn:
+        return reads.user_for_identity(conn, issuer=issuer, subject=subject)
+
+
+@guarded
 def sync_facts(user_id: int) -> dict[str, Any] | None:
     with engine().connect() as conn:
         return repo.sync_facts(conn, user_id=user_id)

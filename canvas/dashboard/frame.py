@@ -1,8 +1,8 @@
 """The frame every page draws first: page config, sidebar (navigation, sync widget), the current user.
 
 The app uses Streamlit's pages-directory routing (no st.navigation), so a page opened directly by
-URL on a fresh server still runs its own first line, `render_frame(...)`: the sidebar and (later)
-the sign-in gate cannot be skipped. The automatic sidebar nav is hidden in .streamlit/config.toml;
+URL on a fresh server still runs its own first line, `render_frame(...)`: the sidebar and the
+shared-mode sign-in gate cannot be skipped. The automatic sidebar nav is hidden in .streamlit/config.toml;
 the frame draws its own links with proper labels.
 """
 
@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 from sqlalchemy import Engine
 
+from canvas.accounts import Identity
 from canvas.config import Settings
-from canvas.dashboard import data, demo, fmt, syncing, visits
+from canvas.dashboard import data, demo, fmt, signin, syncing, visits
 from canvas.errors import CanvasDashboardError, ConfigError
 from canvas.sync.status import SyncStatus, ago, compute_status
 
@@ -44,6 +45,11 @@ class Frame:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     visit_since: datetime | None = None
+    identity: Identity | None = None  # shared mode: the signed-in person (issuer + subject)
+
+    @property
+    def shared(self) -> bool:
+        return self.settings.dashboard_mode == "shared"
 
     @property
     def user_id(self) -> int:
@@ -68,6 +74,12 @@ def render_frame(title: str, icon: str, *, needs_user: bool = True) -> Frame:
     except ConfigError as exc:
         st.error(f"**The configuration is invalid.** {exc}", icon="🛑")
         st.stop()
+    identity = None
+    if settings.dashboard_mode == "shared":
+        # Before the sidebar and before any database access: anonymous sees the sign-in page only.
+        identity = signin.current_identity()
+        if identity is None:
+            signin.sign_in_page()
     with st.sidebar:
         st.markdown(f"### 🎓 {APP_NAME}")
         for path, label, page_icon in PAGES:
@@ -82,7 +94,7 @@ def render_frame(title: str, icon: str, *, needs_user: bool = True) -> Frame:
         data.db_down(exc)
         raise
     user = resolve_user(settings)
-    frame = Frame(settings=settings, engine=engine, user=user)
+    frame = Frame(settings=settings, engine=engine, user=user, identity=identity)
     if user is not None:
         _load_status(frame)
         with st.sidebar:
@@ -90,6 +102,10 @@ def render_frame(title: str, icon: str, *, needs_user: bool = True) -> Frame:
     else:
         with st.sidebar:
             st.caption("No Canvas account connected yet.")
+    if identity is not None:
+        with st.sidebar:
+            st.divider()
+            signin.sign_out_button()
     st.title(f"{icon} {title}")
     if needs_user:
         require_user(frame)
@@ -99,15 +115,20 @@ def render_frame(title: str, icon: str, *, needs_user: bool = True) -> Frame:
 
 # -- who is looking ------------------------------------------------------------------------------
 def resolve_user(settings: Settings) -> dict[str, Any] | None:
-    """The user whose dashboard this is (the one place to swap in shared-mode sign-in).
+    """The user whose dashboard this is: the one place that decides who is looking.
+
+    Shared mode: the users row bound to the signed-in identity (st.user's issuer + subject), or
+    None until that identity connects Canvas; an anonymous session gets the sign-in page (the run
+    stops). There is no picker: a session only ever sees its own identity's user.
 
     Personal mode: the most recently updated user with a saved token (a sidebar picker when there
     are several); if none has a token, the most recent user, so cached data stays viewable.
     """
     if settings.dashboard_mode == "shared":
-        st.info("This dashboard runs in **shared mode**, which needs sign-in. Sign-in is not available in "
-                "this version: run it with `CANVAS_DASHBOARD_MODE=personal` on your own machine.", icon="🔒")
-        st.stop()
+        identity = signin.current_identity()
+        if identity is None:
+            signin.sign_in_page()
+        return data.user_for_identity(identity.issuer, identity.subject)
     rows = data.users()
     if not rows:
         return None
@@ -133,6 +154,11 @@ def _account_label(user: dict[str, Any]) -> str:
 def require_user(frame: Frame) -> None:
     if frame.user is not None:
         return
+    if frame.shared:
+        st.info("**Welcome!** Connect your Canvas account in Settings to see your courses, assignments and "
+                "grades here.", icon="👋")
+        st.page_link(SETTINGS_PAGE, label="Open Settings", icon="⚙️")
+        st.stop()
     st.info("**Welcome!** Connect your Canvas account in Settings, or try the demo there: it starts a "
             "simulated Canvas and fills this dashboard in a few seconds.", icon="👋")
     st.page_link(SETTINGS_PAGE, label="Open Settings", icon="⚙️")

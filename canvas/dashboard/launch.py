@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,12 +33,14 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(env: dict[str, str], *, port: int | None = None, timeout: float = 60.0,
-                     log_path: Path | None = None) -> Iterator[str]:
-    """Run the dashboard on 127.0.0.1:<port>; yields its base URL; stops it on exit."""
+                     log_path: Path | None = None, extra_args: Sequence[str] = ()) -> Iterator[str]:
+    """Run the dashboard on 127.0.0.1:<port>; yields its base URL; stops it on exit.
+
+    `extra_args` go to `streamlit run` (e.g. `--secrets.files <path>` for a test's [auth] section)."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
+           "--server.fileWatcherType", "none", *extra_args]
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # closed in the finally below
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
