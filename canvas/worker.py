@@ -27,7 +27,7 @@ from canvas import errors
 from canvas.config import Settings
 from canvas.crypto import TokenCipher
 from canvas.db import jobs
-from canvas.sync.runner import run_claimed
+from canvas.sync.runner import retry_base, run_claimed
 
 log = logging.getLogger("canvas.worker")
 
@@ -137,11 +137,15 @@ class Worker:
                 self.wake.clear()
                 look = True
             if free > 0 and look:
+                with self._lock:
+                    mine = list(self.current)
                 try:
                     with self.engine.begin() as conn:
                         claims = jobs.claim_due(conn, owner=self.opts.worker_id, batch=free,
                                                 ttl=self.settings.lease_seconds,
-                                                stale_after=self.settings.stale_after)
+                                                stale_after=self.settings.stale_after, exclude=mine,
+                                                retry_base=retry_base(self.settings),
+                                                interval=self.settings.sync_interval)
                 except SQLAlchemyError as exc:
                     down_since = down_since or time.monotonic()
                     if self.opts.once and time.monotonic() - down_since > ONCE_GIVE_UP_SECONDS:
@@ -157,6 +161,8 @@ class Worker:
                 look = False
                 next_poll = time.monotonic() + self.opts.poll_seconds
                 for claim in claims:
+                    with self._lock:
+                        self.current[claim.user_id] = claim  # from now until its run ends
                     pending.add(pool.submit(self._run_one, claim))
                 if self.opts.once and not claims and not pending:
                     return  # one pass: nothing left that is due
@@ -187,8 +193,6 @@ class Worker:
         pool.shutdown(wait=False, cancel_futures=True)
 
     def _run_one(self, claim: jobs.Claim) -> None:
-        with self._lock:
-            self.current[claim.user_id] = claim
         thread = threading.current_thread()
         pool_name, thread.name = thread.name, f"user-{claim.user_id}"  # shown in the service's log lines
         ok = False

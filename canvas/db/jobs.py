@@ -42,15 +42,23 @@ _CLAIM = text("""
     UPDATE sync_jobs j
        SET state = 'running', lease_owner = :owner, lease_until = now() + make_interval(secs => :ttl),
            fence = j.fence + 1, last_try_at = now(),
-           requested_kind = NULL, requested_at = NULL
+           requested_kind = NULL, requested_at = NULL,
+           -- taking over from a worker that vanished counts as a failed attempt (see below)
+           attempt = CASE WHEN j.state = 'running' THEN j.attempt + 1 ELSE j.attempt END,
+           last_error = CASE WHEN j.state = 'running' THEN 'WorkerLost' ELSE j.last_error END
       FROM (SELECT s.user_id, coalesce(s.requested_kind, 'full') AS kind, s.requested_at IS NOT NULL AS requested
               FROM sync_jobs s JOIN users u ON u.id = s.user_id
              WHERE u.token_state = 'valid' AND u.token_ciphertext IS NOT NULL
+               AND s.user_id <> ALL(CAST(:exclude AS bigint[]))
                AND (
                     (s.state = 'idle' AND (s.requested_at IS NOT NULL
                         OR (s.due_at <= now()
                             AND coalesce(s.last_ok_at, '-infinity') < now() - make_interval(secs => :stale))))
-                 OR (s.state = 'running' AND s.lease_until < now())
+                 -- the owner stopped renewing (killed, paused, cut off): take over after its lease,
+                 -- backing off if it keeps happening, so a user whose sync kills workers (a poison
+                 -- pill, e.g. out of memory) cannot crash-loop every replica
+                 OR (s.state = 'running' AND s.lease_until < now() - least(make_interval(secs => :iv),
+                        make_interval(secs => :base * (power(2, least(s.attempt, 16)) - 1))))
                )
              ORDER BY s.requested_at ASC NULLS LAST, s.due_at
              LIMIT :batch
@@ -60,9 +68,15 @@ _CLAIM = text("""
 """)
 
 
-def claim_due(conn: Connection, *, owner: str, batch: int, ttl: float, stale_after: timedelta) -> list[Claim]:
+def claim_due(conn: Connection, *, owner: str, batch: int, ttl: float, stale_after: timedelta,
+              exclude: list[int] | tuple[int, ...] = (), retry_base: float = 60.0,
+              interval: timedelta = timedelta(hours=2)) -> list[Claim]:
+    """Up to `batch` users to sync now: "sync now" requests first, then users whose next sync is
+    due and whose data is stale, and users whose previous owner's lease ran out. `exclude`: users
+    this worker is running itself (never claim one of your own runs a second time)."""
     rows = conn.execute(_CLAIM, {"owner": owner, "ttl": ttl, "batch": batch,
-                                 "stale": stale_after.total_seconds()}).all()
+                                 "stale": stale_after.total_seconds(), "exclude": list(exclude),
+                                 "base": retry_base, "iv": interval.total_seconds()}).all()
     return [Claim(int(r.user_id), int(r.fence), str(r.kind), bool(r.requested)) for r in rows]
 
 

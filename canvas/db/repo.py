@@ -285,9 +285,9 @@ def merge_graded(conn: Connection, *, user_id: int, rows: list[dict[str, Any]]) 
         res = conn.execute(update(t.assignments).where(
             t.assignments.c.user_id == user_id, t.assignments.c.canvas_id == row["canvas_id"],
             tuple_(*[t.assignments.c[c] for c in cols]).is_distinct_from(tuple_(*[row[c] for c in cols])),
-        ).values({c: row[c] for c in cols}, synced_at=func.now(),
-                 raw=func.jsonb_set(t.assignments.c.raw, "{submission}",
-                                    cast(literal(json.dumps(row["raw"].get("submission"))), JSONB))))
+        ).values({**{c: row[c] for c in cols}, "synced_at": func.now(),  # one dict: 2.1 refuses dict + kwargs
+                  "raw": func.jsonb_set(t.assignments.c.raw, text("'{submission}'::text[]"),
+                                        cast(literal(json.dumps(row["raw"].get("submission"))), JSONB))}))
         changed += res.rowcount
     if changed:
         conn.execute(update(t.users).where(t.users.c.id == user_id).values(

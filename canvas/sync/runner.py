@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -55,35 +54,62 @@ def make_client(settings: Settings, base_url: str, token: str, on_request: Calla
 
 
 class _LeaseKeeper:
-    """Renews the lease from the request hook at most every ttl/3; raises once it is lost."""
+    """Keeps the run's lease alive and tells the run when to stop.
+
+    A background thread renews the lease every ttl/3 (database clock), so a slow Canvas request
+    never costs the lease; a paused or frozen process stops renewing with everything else, which is
+    what lets another worker take over. As the client's per-request hook it raises `Cancelled` on
+    shutdown and `LeaseLostError` once a renewal found the job claimed by someone else (a new fence),
+    so a run that lost its user stops at its next request instead of finishing for nothing.
+    """
 
     def __init__(self, engine: Engine, claim: jobs.Claim, ttl: float, cancel: threading.Event | None) -> None:
         self._engine, self._claim, self._ttl, self._cancel = engine, claim, ttl, cancel
-        self._last = time.monotonic()
-        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._renew_loop, daemon=True,
+                                        name=f"{threading.current_thread().name}-lease")
         self.lost = False
 
-    def __call__(self) -> None:
-        if self._cancel is not None and self._cancel.is_set():
-            raise errors.Cancelled()
-        with self._lock:
-            if self.lost:
-                raise errors.LeaseLostError()
-            if time.monotonic() - self._last < self._ttl / 3:
-                return
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """No more renewals: called before the cache transaction, whose row lock then protects the
+        job (claims skip locked rows), and at the end of the run."""
+        self._done.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+    def _renew_loop(self) -> None:
+        every = self._ttl / 3
+        pause = every
+        while not self._done.wait(pause):
             try:
                 with self._engine.begin() as conn:
                     ok = jobs.renew(conn, self._claim, self._ttl)
             except SQLAlchemyError as exc:
                 # A database blip must not fail the sync: the fence check at commit is what keeps
-                # the cache safe, so keep fetching and renew again at the next request.
-                log.debug("Lease renewal for user %s failed (%s); will retry", self._claim.user_id,
+                # the cache safe. Try again soon; the lease still has two thirds of its time.
+                log.debug("Lease renewal for user %s failed (%s); retrying", self._claim.user_id,
                           type(exc).__name__)
-                return
-            self._last = time.monotonic()
-            if not ok:
+                pause = max(0.2, every / 4)
+                continue
+            pause = every
+            if not ok and not self._done.is_set():
                 self.lost = True
-                raise errors.LeaseLostError()
+                log.warning("User %s: lease lost (another worker took the user over); stopping this run",
+                            self._claim.user_id)
+                return
+
+    def __call__(self) -> None:
+        if self._cancel is not None and self._cancel.is_set():
+            raise errors.Cancelled()
+        if self.lost:
+            raise errors.LeaseLostError()
 
 
 def _stats(client: CanvasClient | None, **extra: Any) -> dict[str, Any]:
@@ -115,14 +141,14 @@ def run_claimed(engine: Engine, settings: Settings, claim: jobs.Claim, *, trigge
     try:
         if user is None:
             raise errors.UsageError(f"no user with id {claim.user_id}")
-        # Personal token: decrypted. OAuth: refreshed first when it would expire during the run.
-        token = access_token_for(engine, settings, cipher, user.id, min_ttl=SYNC_MIN_TTL)
-        keeper = _LeaseKeeper(engine, claim, settings.lease_seconds, cancel)
-        client = make_client(settings, user.base_url, token, keeper)
-        with client:
-            if claim.kind == "recent":
-                return _recent(engine, settings, claim, client, run_id)
-            return _full(engine, settings, claim, client, run_id)
+        with _LeaseKeeper(engine, claim, settings.lease_seconds, cancel) as keeper:
+            # Personal token: decrypted. OAuth: refreshed first when it would expire during the run.
+            token = access_token_for(engine, settings, cipher, user.id, min_ttl=SYNC_MIN_TTL)
+            client = make_client(settings, user.base_url, token, keeper)
+            with client:
+                if claim.kind == "recent":
+                    return _recent(engine, settings, claim, client, run_id, keeper)
+                return _full(engine, settings, claim, client, run_id, keeper)
     except BaseException as exc:
         _record_failure(engine, settings, claim, run_id, exc, client)
         raise
@@ -135,9 +161,11 @@ def _bound_transaction(conn: Connection, settings: Settings) -> None:
     conn.execute(text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)"), {"ms": ms})
 
 
-def _full(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasClient, run_id: int) -> SyncResult:
+def _full(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasClient, run_id: int,
+          keeper: _LeaseKeeper) -> SyncResult:
     log.info("Starting Canvas data sync...")
     data: models.FetchedData = fetch.fetch_all(client, claim.user_id, max_workers=settings.max_in_flight)
+    keeper.stop()
     with engine.begin() as conn:
         _bound_transaction(conn, settings)
         if not jobs.holds_fence(conn, claim):
@@ -155,11 +183,13 @@ def _full(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasC
     return SyncResult(claim.user_id, run_id, "full", len(data.courses), len(data.assignments), stats)
 
 
-def _recent(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasClient, run_id: int) -> SyncResult:
+def _recent(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasClient, run_id: int,
+            keeper: _LeaseKeeper) -> SyncResult:
     log.info("Refreshing recent grades...")
     with engine.connect() as conn:
         watermark = repo.newest_graded_at(conn, user_id=claim.user_id)
     rows = recent.fetch_graded_since(client, watermark)
+    keeper.stop()
     with engine.begin() as conn:
         _bound_transaction(conn, settings)
         if not jobs.holds_fence(conn, claim):
@@ -172,24 +202,31 @@ def _recent(engine: Engine, settings: Settings, claim: jobs.Claim, client: Canva
     return SyncResult(claim.user_id, run_id, "recent", 0, changed, stats)
 
 
+def retry_base(settings: Settings) -> float:
+    """First backoff step after a failed run (then doubling): 1 min with the default 1 s request backoff."""
+    return max(5.0, settings.retry_backoff_ms / 1000 * 60)
+
+
 def _record_failure(engine: Engine, settings: Settings, claim: jobs.Claim, run_id: int, exc: BaseException,
                     client: CanvasClient | None) -> None:
     error_class = type(exc).__name__
     message = str(exc)[:500]
+    # A shutdown is not a failure of the user's sync: the run is abandoned and the user released.
+    stopped = isinstance(exc, KeyboardInterrupt | SystemExit | errors.Cancelled)
     try:
         with engine.begin() as conn:
-            repo.finish_run(conn, run_id=run_id, outcome="failed",
+            repo.finish_run(conn, run_id=run_id, outcome="abandoned" if stopped else "failed",
                             stats=_stats(client, error_class=error_class, error_message=message))
             if isinstance(exc, errors.LeaseLostError):
                 return  # the job belongs to whoever holds the new fence
             if isinstance(exc, errors.AuthError):
                 detail = exc.detail or "Invalid access token."
                 jobs.mark_token_invalid(conn, claim.user_id, f"{detail} {INVALID_TOKEN_MESSAGE}")
-            if isinstance(exc, KeyboardInterrupt | SystemExit | errors.Cancelled):
+            if stopped:
                 jobs.release(conn, claim)
                 return
             jobs.fail(conn, claim, error_class=error_class, token_invalid=isinstance(exc, errors.AuthError),
-                      interval=settings.sync_interval, retry_base=max(5.0, settings.retry_backoff_ms / 1000 * 60))
+                      interval=settings.sync_interval, retry_base=retry_base(settings))
     except SQLAlchemyError:
         # The database itself is gone: the lease simply expires and another run takes over.
         log.warning("Could not record the failed sync for user %s (database unavailable)", claim.user_id)

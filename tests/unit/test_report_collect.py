@@ -113,13 +113,13 @@ def test_sends_are_at_least_the_interval_apart(sim) -> None:
     sends: list[float] = []
     with open_client(settings, check_base_url(sim.base_url, settings.allowed_hosts), token_for(1),
                      min_interval_s=0.1) as client:
-        real_get = client._session.get
+        real_request = client._session.request
 
         def timed_get(*args, **kw):
             sends.append(time.monotonic())
-            return real_get(*args, **kw)
+            return real_request(*args, **kw)
 
-        client._session.get = timed_get  # type: ignore[method-assign]
+        client._session.request = timed_get  # type: ignore[method-assign]
         fetch(client, max_workers=3)
     gaps = [b - a for a, b in itertools.pairwise(sends)]
     assert len(sends) == len(sim.dataset(1)["courses"]) + 2
