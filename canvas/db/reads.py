@@ -65,6 +65,7 @@ class _EpochMicros(Loader):
 _INT64 = struct.Struct(">q")
 _PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00Z in Unix microseconds
 _TIMESTAMPTZ_OID, _NUMERIC_OID = 1184, 1700
+_NAT = np.iinfo(np.int64).min  # numpy's NaT as an int64
 
 
 def _frame(conn: Connection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
@@ -78,15 +79,15 @@ def _frame(conn: Connection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
         description = cur.description or []
         rows = cur.fetchall()
     columns: dict[str, Any] = {}
-    for i, col in enumerate(description):
-        values = [row[i] for row in rows]
+    transposed = list(zip(*rows, strict=True)) if rows else [() for _ in description]
+    for col, values in zip(description, transposed, strict=True):
         if col.type_code == _TIMESTAMPTZ_OID:
-            micros = np.array([nan if v is None else v for v in values], dtype="float64")
-            columns[col.name] = pd.to_datetime(micros, unit="us", utc=True).astype("datetime64[us, UTC]")
+            micros = np.array([_NAT if v is None else v for v in values], dtype=np.int64).view("M8[us]")
+            columns[col.name] = pd.DatetimeIndex(micros).tz_localize("UTC")
         elif col.type_code == _NUMERIC_OID:  # charts and arithmetic want floats, not Decimals
             columns[col.name] = np.array([nan if v is None else float(v) for v in values], dtype="float64")
         else:
-            columns[col.name] = values
+            columns[col.name] = list(values)
     return pd.DataFrame(columns, columns=[c.name for c in description])
 
 
@@ -101,17 +102,15 @@ def courses(conn: Connection, *, user_id: int) -> pd.DataFrame:
 
 
 def assignments(conn: Connection, *, user_id: int) -> pd.DataFrame:
-    """One row per cached assignment with its course and group names and the student's submission."""
+    """One row per cached assignment with its course name and the student's submission (only the
+    columns the pages use: this read is on every page load, and each column costs)."""
     return _frame(conn, """
         SELECT a.canvas_id AS assignment_id, a.course_id, c.name AS course_name, c.course_code,
-               a.group_id, g.name AS group_name, a.name, a.due_at, a.lock_at, a.unlock_at,
-               a.points_possible, a.grading_type, a.submission_types, a.omit_from_final_grade, a.published,
-               a.html_url, a.has_submission, a.score, a.grade, a.score_hidden, a.submitted_at, a.graded_at,
-               a.posted_at, a.workflow_state, a.late, a.missing, a.excused, a.late_policy_status,
-               a.points_deducted
+               a.group_id, a.name, a.due_at, a.points_possible, a.grading_type, a.submission_types,
+               a.omit_from_final_grade, a.published, a.html_url, a.score, a.grade, a.score_hidden,
+               a.submitted_at, a.graded_at, a.posted_at, a.workflow_state, a.late, a.missing, a.excused
           FROM canvas_assignments_cache a
           LEFT JOIN canvas_courses_cache c ON c.user_id = a.user_id AND c.canvas_id = a.course_id
-          LEFT JOIN canvas_assignment_groups_cache g ON g.user_id = a.user_id AND g.canvas_id = a.group_id
          WHERE a.user_id = :u
          ORDER BY a.due_at NULLS LAST, c.name, a.position NULLS LAST, a.canvas_id
     """, {"u": user_id})
