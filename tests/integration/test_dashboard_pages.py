@@ -349,3 +349,28 @@ def test_sync_page_lists_a_live_worker(synced, app_env):
     assert [m.value for m in at.metric if m.label == "Workers alive"] == ["1"]
     table = next(df.value for df in at.dataframe if "worker_id" in df.value.columns)
     assert table["worker_id"].tolist() == ["host-a:123:abc"] and bool(table["alive"].iloc[0])
+
+
+def test_hostile_html_invisible_characters_and_huge_descriptions_stay_inert(app_env, sim, add_user, settings,
+                                                                           cipher):
+    """T18: onerror= markup, zero-width and right-to-left characters, a 5 MB description."""
+    from sqlalchemy import text as sql
+
+    from canvas.sync.runner import sync_user_now
+
+    nasty = '<img src=x onerror="alert(1)"> Lab\u200b 9 \u202egnp.exe'
+    target = next(a for gs in sim.dataset(1)["assignment_groups"].values() for g in gs for a in g["assignments"])
+    sim.mutate(1, "update_assignment", assignment_id=target["id"], name=nasty,
+               description="<p>" + "x" * 5_000_000 + '</p><a href="javascript:alert(1)">click</a>')
+    user_id = add_user(sim, 1)
+    sync_user_now(app_env, settings, user_id, trigger="cli", owner="test", cipher=cipher)
+    with app_env.connect() as conn:  # descriptions are never requested, so 5 MB never reaches the cache
+        biggest = conn.execute(sql("SELECT max(length(raw::text)) FROM canvas_assignments_cache")).scalar_one()
+    assert biggest < 100_000
+    at = run_page(PAGES["assignments"])
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert nasty in set(table["name"]), "shown verbatim, as data"
+    for el in [*at.markdown, *at.caption, *at.sidebar.markdown]:
+        assert "onerror" not in str(el.value) and "javascript:" not in str(el.value)
+    assert all(link is None or link.startswith("http") for link in table["link"])
