@@ -8,39 +8,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
-PAGES = {
-    "overview": None,
-    "assignments": "pages/1_Assignments.py",
-    "grades": "pages/2_Grades.py",
-    "sync": "pages/3_Sync_activity.py",
-    "settings": "pages/4_Settings.py",
-}
-
-
-@pytest.fixture
-def app_env(monkeypatch, base_env, engine):
-    """Point the app at the test database (through the environment, as `streamlit run` would)."""
-    from canvas.config import get_settings
-    from canvas.dashboard import syncing
-
-    for key in ("DATABASE_URL", "CANVAS_DATA_DIR", "CANVAS_ALLOWED_HOSTS", "CANVAS_RETRY_BACKOFF_MS",
-                "CANVAS_DEMO_PORT"):
-        monkeypatch.setenv(key, base_env[key])
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    yield engine
-    syncing.wait_all(30)
-    get_settings.cache_clear()
-    st.cache_data.clear()
+from tests.integration.conftest import APP, PAGES
 
 
 def run_page(page: str | None = None, **state) -> AppTest:
@@ -67,15 +40,6 @@ def sidebar_text(at: AppTest) -> str:
 
 def plotly_specs(at: AppTest) -> list[dict]:
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-@pytest.fixture
-def synced(app_env, sim, add_user, settings, cipher):
-    from canvas.sync.runner import sync_user_now
-
-    user_id = add_user(sim, 1)
-    sync_user_now(app_env, settings, user_id, trigger="cli", owner="test", cipher=cipher)
-    return user_id
 
 
 # -- empty database ----------------------------------------------------------------------------

@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
+from tests.integration.conftest import APP
+
 GRADES = "pages/2_Grades.py"
-
-
-@pytest.fixture
-def app_env(monkeypatch, base_env, engine):
-    from canvas.config import get_settings
-    from canvas.dashboard import syncing
-
-    for key in ("DATABASE_URL", "CANVAS_DATA_DIR", "CANVAS_ALLOWED_HOSTS", "CANVAS_RETRY_BACKOFF_MS",
-                "CANVAS_DEMO_PORT"):
-        monkeypatch.setenv(key, base_env[key])
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    yield engine
-    syncing.wait_all(30)
-    get_settings.cache_clear()
-    st.cache_data.clear()
-
-
-@pytest.fixture
-def synced(app_env, sim, add_user, settings, cipher):
-    from canvas.sync.runner import sync_user_now
-
-    user_id = add_user(sim, 1)
-    sync_user_now(app_env, settings, user_id, trigger="cli", owner="test", cipher=cipher)
-    return user_id
-
 
 COURSES = {"calculus": 10001, "biology": 10002, "history": 10003, "dsa": 10004, "french": 10005,
            "ethics": 90_000_000_001}

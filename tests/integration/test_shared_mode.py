@@ -8,27 +8,17 @@ AppTests run interleaved in this one process, so they share every st.cache_data 
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
-import streamlit as st
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from canvas.accounts import Identity, finish_oauth, start_oauth
 from canvas.simulator.oauth import DEFAULT_CLIENT
+from tests.integration.conftest import APP, PAGES, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
-PAGES = {
-    "overview": None,
-    "assignments": "pages/1_Assignments.py",
-    "grades": "pages/2_Grades.py",
-    "sync": "pages/3_Sync_activity.py",
-    "settings": "pages/4_Settings.py",
-}
 REDIRECT = "http://localhost:8501/Settings"
 ISSUER = "https://idp.example.edu"
 ALICE = Identity(ISSUER, "alice-sub-0001")
@@ -43,24 +33,17 @@ AUTH_SECRETS = {  # what .streamlit/secrets.toml's [auth] holds (never read here
 
 
 @pytest.fixture
-def shared_env(monkeypatch, base_env, engine):
+def shared_env(monkeypatch, app_env):
     """The app in shared mode against the test database, with the simulator's default developer key."""
     from canvas.config import get_settings
-    from canvas.dashboard import syncing
 
-    for key in ("DATABASE_URL", "CANVAS_DATA_DIR", "CANVAS_ALLOWED_HOSTS", "CANVAS_RETRY_BACKOFF_MS",
-                "CANVAS_DEMO_PORT"):
-        monkeypatch.setenv(key, base_env[key])
     monkeypatch.setenv("CANVAS_DASHBOARD_MODE", "shared")
     monkeypatch.setenv("CANVAS_OAUTH_CLIENT_ID", DEFAULT_CLIENT[0])
     monkeypatch.setenv("CANVAS_OAUTH_CLIENT_SECRET", DEFAULT_CLIENT[1])
     monkeypatch.setenv("CANVAS_OAUTH_REDIRECT_URI", REDIRECT)
     get_settings.cache_clear()
-    st.cache_data.clear()
-    yield engine
-    syncing.wait_all(30)
+    yield app_env
     get_settings.cache_clear()
-    st.cache_data.clear()
 
 
 @pytest.fixture
