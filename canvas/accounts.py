@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from canvas.api.client import CanvasClient
-from canvas.api.hosts import check_base_url
+from canvas.api.hosts import CheckedUrl, check_base_url
 from canvas.api.oauth import (
     OAuthClient,
     OAuthConfig,
@@ -42,14 +42,20 @@ class Connected:
     base_url: str
 
 
-def connect_account(engine: Engine, settings: Settings, cipher: TokenCipher, *, base_url: str,
-                    token: str) -> Connected:
+def check_token(settings: Settings, base_url: str, token: str) -> tuple[CheckedUrl, dict[str, Any]]:
+    """The URL policy, then `/users/self` with the token: (the checked URL, who the token belongs to).
+    Raises UrlRefused or AuthError before anything is stored."""
     checked = check_base_url(base_url, settings.allowed_hosts)
-    base = checked.base_url
     with CanvasClient.for_checked(checked, token, timeout=settings.request_timeout_s,
                                   max_attempts=settings.sync_max_retries,
                                   backoff_base=settings.retry_backoff_ms / 1000) as client:
-        me = client.get("users/self")  # AuthError here: nothing has been stored
+        return checked, client.get("users/self")
+
+
+def connect_account(engine: Engine, settings: Settings, cipher: TokenCipher, *, base_url: str,
+                    token: str) -> Connected:
+    checked, me = check_token(settings, base_url, token)
+    base = checked.base_url
     canvas_id = int(me["id"])
     name = str(me.get("name") or "")
     with engine.begin() as conn:

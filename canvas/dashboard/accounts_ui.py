@@ -25,6 +25,7 @@ from canvas.accounts import (
     Connected,
     Identity,
     PastedTokensRefused,
+    check_token,
     connect_account,
     disconnect_account,
     disconnect_oauth_account,
@@ -32,8 +33,6 @@ from canvas.accounts import (
     require_pasted_tokens_allowed,
     start_oauth,
 )
-from canvas.api.client import CanvasClient
-from canvas.api.hosts import check_base_url
 from canvas.api.oauth import OAuthClientError, OAuthDenied, OAuthReauthorize, OAuthStateError
 from canvas.config import Settings
 from canvas.crypto import TokenCipher, token_hint
@@ -123,11 +122,7 @@ def connect_pasted_for_identity(engine: Engine, settings: Settings, cipher: Toke
     signed-in identity, and a Canvas account another identity already holds is refused (checked
     under the row lock in the same transaction that stores the token)."""
     require_pasted_tokens_allowed(settings)
-    checked = check_base_url(base_url, settings.allowed_hosts)
-    with CanvasClient.for_checked(checked, token, timeout=settings.request_timeout_s,
-                                  max_attempts=settings.sync_max_retries,
-                                  backoff_base=settings.retry_backoff_ms / 1000) as client:
-        me = client.get("users/self")  # AuthError here: nothing has been stored
+    checked, me = check_token(settings, base_url, token)  # AuthError here: nothing has been stored
     canvas_id = int(me["id"])
     name = str(me.get("name") or "")
     with engine.begin() as conn:
