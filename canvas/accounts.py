@@ -46,9 +46,7 @@ def check_token(settings: Settings, base_url: str, token: str) -> tuple[CheckedU
     """The URL policy, then `/users/self` with the token: (the checked URL, who the token belongs to).
     Raises UrlRefused or AuthError before anything is stored."""
     checked = check_base_url(base_url, settings.allowed_hosts)
-    with CanvasClient.for_checked(checked, token, timeout=settings.request_timeout_s,
-                                  max_attempts=settings.sync_max_retries,
-                                  backoff_base=settings.retry_backoff_ms / 1000) as client:
+    with CanvasClient.from_settings(checked, token, settings) as client:
         return checked, client.get("users/self")
 
 

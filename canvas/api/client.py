@@ -24,6 +24,7 @@ from canvas import errors
 from canvas.api import responses, transport
 from canvas.api.hosts import CheckedUrl, same_origin
 from canvas.api.ratelimit import RateLimiter
+from canvas.config import Settings
 from canvas.log import register_secret
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,17 @@ class CanvasClient:
     def for_checked(cls, checked: CheckedUrl, token: str, **kw: object) -> CanvasClient:
         """A client bound to a URL that passed the policy, dialling only the addresses checked."""
         return cls(checked.base_url, token, pin=(checked.host, checked.port, checked.addresses), **kw)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_settings(cls, checked: CheckedUrl, token: str, settings: Settings, *,
+                      on_request: Callable[[], None] | None = None,
+                      min_interval_s: float | None = None) -> CanvasClient:
+        """The one place settings become a client: timeout, retries, in-flight cap, pacing."""
+        return cls.for_checked(
+            checked, token, timeout=settings.request_timeout_s, max_attempts=settings.sync_max_retries,
+            max_in_flight=settings.max_in_flight, backoff_base=settings.retry_backoff_ms / 1000,
+            min_interval=settings.min_request_interval_ms / 1000 if min_interval_s is None else min_interval_s,
+            on_request=on_request)
 
     def close(self) -> None:
         self._session.close()

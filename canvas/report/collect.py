@@ -36,11 +36,7 @@ class FetchRun:
 def open_client(settings: Settings, checked: CheckedUrl, token: str, *, min_interval_s: float) -> CanvasClient:
     """A client configured like the sync's (retries, timeout, in-flight cap, dialling only the addresses
     the URL check resolved), its requests sent at least `min_interval_s` apart."""
-    return CanvasClient.for_checked(
-        checked, token, timeout=settings.request_timeout_s, max_attempts=settings.sync_max_retries,
-        max_in_flight=settings.max_in_flight, backoff_base=settings.retry_backoff_ms / 1000,
-        min_interval=min_interval_s,
-    )
+    return CanvasClient.from_settings(checked, token, settings, min_interval_s=min_interval_s)
 
 
 def fetch(client: CanvasClient, progress: Progress | None = None, *, max_workers: int = 3,

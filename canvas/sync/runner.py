@@ -46,11 +46,7 @@ def make_client(settings: Settings, base_url: str, token: str, on_request: Calla
                 min_interval_s: float | None = None) -> CanvasClient:
     # The URL policy is checked again before every sync, not only when the URL was saved.
     checked = check_base_url(base_url, settings.allowed_hosts)
-    return CanvasClient.for_checked(
-        checked, token, timeout=settings.request_timeout_s, max_attempts=settings.sync_max_retries,
-        max_in_flight=settings.max_in_flight, backoff_base=settings.retry_backoff_ms / 1000,
-        min_interval=settings.min_request_interval_ms / 1000 if min_interval_s is None else min_interval_s,
-        on_request=on_request)
+    return CanvasClient.from_settings(checked, token, settings, on_request=on_request, min_interval_s=min_interval_s)
 
 
 class _LeaseKeeper:
