@@ -11,12 +11,13 @@ from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Overview", "🏠")
 courses = data.courses(fr.user_id, fr.version)
-work = fmt.enrich(data.assignments(fr.user_id, fr.version), fr.now, fr.tz)
+grades_since = fr.visit_since or fr.now
+work = fmt.enrich(data.overview_work(fr.user_id, fr.version, fr.now, grades_since), fr.now, fr.tz)
 
 due_week = fmt.due_within(work, fr.now, 7)
 missing = work[work["missing"].astype(bool) & ~work["excused"].astype(bool)] if not work.empty else work
 average = fmt.average_current(courses)
-new_grades = fmt.newly_graded(work, fr.visit_since or fr.now)
+new_grades = fmt.newly_graded(work, grades_since)
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Active courses", len(courses), border=True)

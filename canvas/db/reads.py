@@ -116,6 +116,21 @@ def assignments(conn: Connection, *, user_id: int) -> pd.DataFrame:
     """, {"u": user_id})
 
 
+def overview_assignments(conn: Connection, *, user_id: int, due_from: Any, graded_since: Any) -> pd.DataFrame:
+    """The Overview's rows only: work due from `due_from` on, missing work, and grades posted after
+    `graded_since` (the page filters these exactly); only the columns its status rules and tables use."""
+    return _frame(conn, """
+        SELECT a.canvas_id AS assignment_id, a.course_id, c.name AS course_name, a.name, a.due_at,
+               a.points_possible, a.html_url, a.score, a.grade, a.score_hidden, a.submitted_at, a.graded_at,
+               a.posted_at, a.workflow_state, a.late, a.missing, a.excused
+          FROM canvas_assignments_cache a
+          LEFT JOIN canvas_courses_cache c ON c.user_id = a.user_id AND c.canvas_id = a.course_id
+         WHERE a.user_id = :u
+           AND (a.due_at >= :due_from OR a.missing OR coalesce(a.posted_at, a.graded_at) > :since)
+         ORDER BY a.due_at NULLS LAST, c.name, a.position NULLS LAST, a.canvas_id
+    """, {"u": user_id, "due_from": due_from, "since": graded_since})
+
+
 def assignment_groups(conn: Connection, *, user_id: int) -> pd.DataFrame:
     return _frame(conn, """
         SELECT canvas_id AS group_id, course_id, name, position, group_weight, drop_lowest, drop_highest,
