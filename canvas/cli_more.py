@@ -1,4 +1,4 @@
-"""Further CLI commands: the fetch report (`fetch`) and key rotation (`keys rotate`)."""
+"""Further CLI commands: the fetch report (`fetch`), key rotation (`keys rotate`) and `prune`."""
 
 from __future__ import annotations
 
@@ -137,6 +137,29 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# -- prune: the retention rule, once ----------------------------------------------------------------
+def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
+    from canvas.cli import _engine, emit
+    from canvas.db import retention
+
+    if not 1 <= args.batch_size <= 100_000:
+        raise errors.UsageError("--batch-size: expected 1 to 100000 rows")
+    policy = retention.Policy.from_settings(settings)
+    res = retention.prune(_engine(settings), policy, dry_run=args.dry_run, batch_size=args.batch_size)
+    if args.json:
+        emit({"ran": res.ran, "dry_run": res.dry_run, "tables": res.counts, "seconds": round(res.seconds, 3)})
+        return 0
+    if not res.ran:
+        print("Another process (a worker) is pruning right now; nothing done")
+        return 0
+    verb = "would delete" if res.dry_run else "deleted"
+    print(f"Retention: {policy.describe()}")
+    for name, n in res.counts.items():
+        print(f"  {name:<24} {n:>10} {verb}")
+    print(f"{'Nothing deleted (dry run)' if res.dry_run else f'{res.total} row(s) deleted'} in {res.seconds:.1f}s")
+    return 0
+
+
 def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     about = ("fetch your Canvas data and print a report: grades (Canvas's and ours), upcoming, missing and "
              "late work, statistics, performance. Needs no database. Token from CANVAS_TOKEN.")
@@ -156,3 +179,10 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
 
     keys = sub.add_parser("keys", help="token encryption keys").add_subparsers(dest="keys_cmd", required=True)
     add("rotate", cmd_keys_rotate, "re-encrypt every stored token under a new primary key", keys)
+
+    from canvas.db.retention import BATCH_SIZE
+
+    pp = add("prune", cmd_prune, "delete history past the retention windows (CANVAS_RETAIN_*), once")
+    pp.add_argument("--dry-run", action="store_true", help="count what would be deleted; delete nothing")
+    pp.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N",
+                    help=f"rows per delete transaction (default {BATCH_SIZE})")

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from canvas.errors import ConfigError
@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias=_env("CANVAS_LOG_LEVEL")
     )
+    # Retention (canvas.db.retention, run hourly by the worker): how much history the database keeps.
+    # Sync runs past the window go, except each user's last few and latest successful ones.
+    retain_sync_runs_days: int = Field(default=14, ge=1, le=3650, validation_alias=_env("CANVAS_RETAIN_SYNC_RUNS_DAYS"))
+    retain_sync_runs_per_user: int = Field(default=20, ge=1, le=10_000,
+                                           validation_alias=_env("CANVAS_RETAIN_SYNC_RUNS_PER_USER"))
+    # Score snapshots: every change inside the first window, then the last one of each (UTC) day, and
+    # past the second window only each course's latest (the next sync compares against it).
+    retain_score_changes_days: int = Field(default=14, ge=1, le=3650,
+                                           validation_alias=_env("CANVAS_RETAIN_SCORE_CHANGES_DAYS"))
+    retain_score_history_days: int = Field(default=400, ge=1, le=36_500,
+                                           validation_alias=_env("CANVAS_RETAIN_SCORE_HISTORY_DAYS"))
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
@@ -79,6 +90,14 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value[len(prefix):]
         if not value.startswith("postgresql+psycopg://"):
             raise ValueError("must be a postgresql:// URL (PostgreSQL is the only database)")
+        return value
+
+    @field_validator("retain_score_history_days")
+    @classmethod
+    def _history_covers_changes(cls, value: int, info: ValidationInfo) -> int:
+        changes = info.data.get("retain_score_changes_days")
+        if changes is not None and value < changes:
+            raise ValueError(f"must be at least CANVAS_RETAIN_SCORE_CHANGES_DAYS ({changes})")
         return value
 
     @field_validator("log_level", mode="before")

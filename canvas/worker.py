@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -26,14 +27,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from canvas import errors
 from canvas.config import Settings
 from canvas.crypto import TokenCipher
-from canvas.db import jobs
+from canvas.db import jobs, retention
 from canvas.sync.runner import retry_base, run_claimed
 
 log = logging.getLogger("canvas.worker")
 
 POLL_SECONDS = 3.0  # fallback when no NOTIFY arrives; claims are one cheap indexed query
 HEARTBEAT_SECONDS = 5.0
-MAINTENANCE_EVERY = 6  # beats between sweeps for runs of dead workers (and old heartbeat rows)
+MAINTENANCE_EVERY = 6  # beats between sweeps for runs of dead workers
+RETENTION_EVERY_SECONDS = 3600.0  # per worker; the prune's lock makes overlapping replicas skip
+RETENTION_FIRST_DELAY = (60.0, 300.0)  # not at start: a fleet deployed together would all try at once
 STALL_SECONDS = 60.0  # a claim loop silent this long is reported as "stalled", not "running"
 DB_BACKOFF_MAX = 30.0
 ONCE_GIVE_UP_SECONDS = 60.0  # --once (cron) stops waiting for the database; the service never does
@@ -45,6 +48,8 @@ class WorkerOptions:
     once: bool = False
     grace_seconds: float = 20.0
     poll_seconds: float = POLL_SECONDS
+    retention_every: float = RETENTION_EVERY_SECONDS
+    retention_delay: float | None = None  # first prune after this many seconds (None: random, see above)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
 
 
@@ -107,6 +112,7 @@ class Worker:
         threads = [threading.Thread(target=self._heartbeat_loop, name="heartbeat", daemon=True)]
         if not self.opts.once:
             threads.append(threading.Thread(target=self._listen_loop, name="listen", daemon=True))
+            threads.append(threading.Thread(target=self._retention_loop, name="retention", daemon=True))
         for t in threads:
             t.start()
         pool = ThreadPoolExecutor(max_workers=self.settings.sync_batch_size, thread_name_prefix="sync")
@@ -254,7 +260,6 @@ class Worker:
             if state != "running" or self._beats % MAINTENANCE_EVERY == 1:
                 with self.engine.begin() as conn:  # separate: a failure here must not cost the beat
                     jobs.abandon_lost_runs(conn)
-                    jobs.prune_heartbeats(conn)
         except SQLAlchemyError as exc:
             # Outages are reported by the claim loop; anything else (a bad query) must be seen.
             self._beat_log.warn("Heartbeat failed (%s)", _short(exc))
@@ -265,6 +270,29 @@ class Worker:
         while not self._finished.is_set():
             self._beat()
             self._finished.wait(HEARTBEAT_SECONDS)
+
+    def _retention_loop(self) -> None:
+        """Prune old history about hourly, in its own thread: a first prune of a big table may take a
+        while, and the heartbeat must not wait for it."""
+        delay = self.opts.retention_delay
+        if delay is None:
+            delay = random.uniform(*RETENTION_FIRST_DELAY)
+        while not self.stop.wait(delay):
+            delay = self.opts.retention_every
+            try:
+                res = retention.prune(self.engine, retention.Policy.from_settings(self.settings), stop=self.stop)
+            except SQLAlchemyError as exc:  # outages are the claim loop's to report; retry next time
+                log.warning("Retention prune failed (%s); retrying in %.0f min", _short(exc), delay / 60)
+                continue
+            except Exception:
+                log.exception("Retention prune failed")
+                continue
+            if not res.ran:
+                log.debug("Retention: another process is pruning; skipped")
+                continue
+            log.info("Retention: deleted %s in %.1fs%s",
+                     ", ".join(f"{n} {name}" for name, n in res.counts.items()), res.seconds,
+                     " (stopped early; the rest goes next time)" if res.stopped else "")
 
     def _listen_loop(self) -> None:
         cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)

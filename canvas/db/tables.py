@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
@@ -175,6 +176,9 @@ score_snapshots = Table(
     Column("current_grade", Text),
     Column("final_grade", Text),
     Index("ix_snapshots_user_course_taken", "user_id", "course_id", "taken_at"),
+    # Deleting a sync_runs row nulls sync_run_id here (ON DELETE SET NULL): without this index every
+    # deleted run would scan the whole table.
+    Index("ix_snapshots_sync_run", "sync_run_id"),
 )
 
 sync_runs = Table(
@@ -200,6 +204,8 @@ sync_runs = Table(
     Column("error_message", Text),
     CheckConstraint("outcome IN ('running', 'success', 'failed', 'abandoned')", name="ck_sync_runs_outcome"),
     Index("ix_sync_runs_user_started", "user_id", "started_at"),
+    # The worker's sweep for runs of dead workers (every 30 s) reads only running rows.
+    Index("ix_sync_runs_running", "user_id", postgresql_where=text("outcome = 'running'")),
 )
 
 sync_jobs = Table(
