@@ -1,4 +1,5 @@
-"""The Canvas REST endpoints the dashboard uses, for an authenticated student.
+"""The Canvas REST endpoints the dashboard uses, for an authenticated student, plus the
+per-assignment ones a typical canvasapi script calls (the sync benchmark's comparison).
 
 Each endpoint returns a ``Reply``; auth, throttling and faults happen around it
 in the HTTP handler. Unknown routes get Canvas's 404 body.
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from canvas.simulator import paging, render
-from canvas.simulator.records import parse_iso
+from canvas.simulator.records import parse_iso, public_submission
 from canvas.simulator.store import UserData
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -142,6 +143,52 @@ def list_assignments(req: ApiRequest, raw_id: str) -> Reply:
     )
 
 
+def _assignment_or_error(req: ApiRequest, raw_cid: str, raw_aid: str) -> dict[str, Any] | Reply:
+    cid = _course_or_error(req, raw_cid)
+    if isinstance(cid, Reply):
+        return cid
+    a = req.user.assignments.get(int(raw_aid))
+    if a is None or a["course_id"] != cid:
+        return json_reply(NOT_FOUND, 404)
+    return a
+
+
+def get_assignment(req: ApiRequest, raw_cid: str, raw_aid: str) -> Reply:
+    a = _assignment_or_error(req, raw_cid, raw_aid)
+    if isinstance(a, Reply):
+        return a
+    with_sub = "submission" in req.values("include")
+    return json_reply(render.assignment_json(req.user, a, req.base_url, with_submission=with_sub), items=1)
+
+
+def get_submission(req: ApiRequest, raw_cid: str, raw_aid: str, who: str) -> Reply:
+    """Submissions API "Get a single submission": the student may read only their own."""
+    a = _assignment_or_error(req, raw_cid, raw_aid)
+    if isinstance(a, Reply):
+        return a
+    denied = _self_or_error(req, who)
+    if denied:
+        return denied
+    return json_reply(public_submission(req.user.submissions[a["id"]]), items=1)
+
+
+def list_enrollments(req: ApiRequest, raw_id: str) -> Reply:
+    """Enrollments API index. The simulated student is alone in the course, so any other
+    user_id, or a type/role/state filter that excludes an active student, matches nothing."""
+    cid = _course_or_error(req, raw_id)
+    if isinstance(cid, Reply):
+        return cid
+    rows = [render.enrollment_json(req.user, cid, req.base_url, req.now)]
+    who = req.first("user_id")
+    if who is not None and who not in ("self", str(req.user.user_id)):
+        rows = []
+    for name, value in (("type", "StudentEnrollment"), ("role", "StudentEnrollment"), ("state", "active")):
+        wanted = req.values(name)
+        if wanted and value not in wanted:
+            rows = []
+    return _paged(req, rows, lambda e: [e["id"]])
+
+
 def _graded_key(sub: dict[str, Any]) -> list[int]:
     graded = parse_iso(sub["graded_at"])
     assert graded is not None  # only graded submissions are listed
@@ -165,6 +212,9 @@ ROUTES: list[tuple[re.Pattern[str], Callable[..., Reply]]] = [
     (re.compile(r"/api/v1/courses/(\d+)"), get_course),
     (re.compile(r"/api/v1/courses/(\d+)/assignment_groups"), list_assignment_groups),
     (re.compile(r"/api/v1/courses/(\d+)/assignments"), list_assignments),
+    (re.compile(r"/api/v1/courses/(\d+)/assignments/(\d+)"), get_assignment),
+    (re.compile(r"/api/v1/courses/(\d+)/assignments/(\d+)/submissions/(self|\d+)"), get_submission),
+    (re.compile(r"/api/v1/courses/(\d+)/enrollments"), list_enrollments),
 ]
 
 

@@ -50,6 +50,9 @@ def _fault_reply(rule: FailRule) -> Reply:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like a real server
+    # Headers and body go out as two writes: with Nagle on, a keep-alive client's delayed ACK stalls
+    # every reply (40 ms on Linux, seconds under load). Real servers (nginx: tcp_nodelay) disable it.
+    disable_nagle_algorithm = True
     server_version = "canvas-sim"
 
     @property

@@ -80,6 +80,40 @@ def _enrollment(ud: UserData, course: dict, includes: Collection[str], now: date
     return enr
 
 
+def enrollment_json(ud: UserData, cid: int, base_url: str, now: datetime) -> dict[str, Any]:
+    """The student's own enrollment as the Enrollments API shows it (not the courses include)."""
+    course = ud.courses[cid]
+    uid = ud.user_id
+    grades: dict[str, Any] = {"html_url": f"{base_url}/courses/{cid}/grades/{uid}"}
+    if not course["hide_final_grades"]:  # Canvas: has_grade_permissions? is false for the student then
+        scores = ud.scores(cid, now)
+        grades.update({k.removeprefix("computed_"): v for k, v in _score_fields("computed_", scores, course).items()})
+    p = ud.profile
+    return {
+        "id": cid * 100 + 1,
+        "course_id": cid,
+        "course_section_id": cid * 100 + 2,
+        "root_account_id": 1,
+        "user_id": uid,
+        "associated_user_id": None,
+        "type": "StudentEnrollment",
+        "role": "StudentEnrollment",
+        "role_id": 3,
+        "enrollment_state": "active",
+        "limit_privileges_to_course_section": False,
+        "created_at": course["created_at"],
+        "updated_at": course["created_at"],
+        "start_at": None,
+        "end_at": None,
+        "last_activity_at": None,
+        "total_activity_time": 0,
+        "html_url": f"{base_url}/courses/{cid}/users/{uid}",
+        "grades": grades,
+        "user": {"id": uid, "name": p["name"], "sortable_name": p["sortable_name"],
+                 "short_name": p["short_name"]},
+    }
+
+
 def course_json(
     ud: UserData, cid: int, includes: Collection[str], now: datetime
 ) -> dict[str, Any]:
