@@ -24,7 +24,7 @@ DB_TARGET_MS, APP_TARGET_MS, RATIO_TARGET = 20.0, 300.0, 100.0
 
 NOTES = """
 How each figure is taken: "Overview data" is exactly what the Overview page reads on a cache miss
-(`canvas.dashboard.data.overview_inputs`: the sync facts, the courses and the Overview's
+(`canvas.dashboard.data.overview_inputs_uncached`: the sync facts, the courses and the Overview's
 assignment rows), timed around fresh connections from the pool; within a sync's lifetime the page
 then serves it from `st.cache_data`. The live sides fetch the same courses and assignments from
 the simulated Canvas: "ours" is the product's client (C + 2 requests, up to 4 in flight), "the
