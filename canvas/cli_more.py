@@ -142,10 +142,11 @@ def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
     from canvas.cli import _engine, emit
     from canvas.db import retention
 
-    if not 1 <= args.batch_size <= 100_000:
+    batch_size = retention.BATCH_SIZE if args.batch_size is None else args.batch_size
+    if not 1 <= batch_size <= 100_000:
         raise errors.UsageError("--batch-size: expected 1 to 100000 rows")
     policy = retention.Policy.from_settings(settings)
-    res = retention.prune(_engine(settings), policy, dry_run=args.dry_run, batch_size=args.batch_size)
+    res = retention.prune(_engine(settings), policy, dry_run=args.dry_run, batch_size=batch_size)
     if args.json:
         emit({"ran": res.ran, "dry_run": res.dry_run, "tables": res.counts, "seconds": round(res.seconds, 3)})
         return 0
@@ -180,9 +181,9 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     keys = sub.add_parser("keys", help="token encryption keys").add_subparsers(dest="keys_cmd", required=True)
     add("rotate", cmd_keys_rotate, "re-encrypt every stored token under a new primary key", keys)
 
-    from canvas.db.retention import BATCH_SIZE
-
     pp = add("prune", cmd_prune, "delete history past the retention windows (CANVAS_RETAIN_*), once")
     pp.add_argument("--dry-run", action="store_true", help="count what would be deleted; delete nothing")
-    pp.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N",
-                    help=f"rows per delete transaction (default {BATCH_SIZE})")
+    # No default here: importing canvas.db to show it would load the database layer for every command
+    # (`fetch` must work without it).
+    pp.add_argument("--batch-size", type=int, default=None, metavar="N",
+                    help="rows per delete transaction (default 5000)")

@@ -81,3 +81,9 @@ def test_bad_input_is_one_line_and_exit_2(cli, engine, args, env, needle) -> Non
     assert out.returncode == 2
     assert len(out.stderr.strip().splitlines()) == 1 and needle in out.stderr, out.stderr
     assert counts(engine) == (30, 3)
+
+
+def test_help_states_the_batch_size_the_command_uses(cli) -> None:
+    out = cli("prune", "--help")
+    assert out.returncode == 0
+    assert f"(default {retention.BATCH_SIZE})" in " ".join(out.stdout.split())
