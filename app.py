@@ -4,6 +4,8 @@ Run with `streamlit run app.py`. Pages live in `pages/` (Streamlit's pages-direc
 page, this one included, draws the shared frame first.
 """
 
+from datetime import timedelta
+
 import streamlit as st
 
 from canvas.dashboard import charts, data, fmt
@@ -14,20 +16,23 @@ courses = data.courses(fr.user_id, fr.version)
 grades_since = fr.visit_since or fr.now
 work = fmt.enrich(data.overview_work(fr.user_id, fr.version, fr.now, grades_since), fr.now, fr.tz)
 
-due_week = fmt.due_within(work, fr.now, 7)
-missing = work[work["missing"].astype(bool) & ~work["excused"].astype(bool)] if not work.empty else work
+# One filtered copy of the rows ahead serves the count, the list and the chart (each whole-frame
+# filter copies every column; the profile showed them adding up).
+ahead = fmt.due_within(work, fr.now, 365)
+due_week = int((ahead["due_at"] <= fr.now + timedelta(days=7)).sum()) if not ahead.empty else 0
+missing = int((work["missing"].astype(bool) & ~work["excused"].astype(bool)).sum()) if not work.empty else 0
 average = fmt.average_current(courses)
 new_grades = fmt.newly_graded(work, grades_since)
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Active courses", len(courses), border=True)
-c2.metric("Due in the next 7 days", len(due_week), border=True, help="Work not yet submitted")
-c3.metric("Missing", len(missing), border=True, help="Canvas marks these missing")
+c2.metric("Due in the next 7 days", due_week, border=True, help="Work not yet submitted")
+c3.metric("Missing", missing, border=True, help="Canvas marks these missing")
 c4.metric("Average current score", fmt.pct(average), border=True,
           help="Mean of Canvas's current score over the courses that show one")
 
 st.subheader("Next up")
-upcoming = fmt.due_within(work, fr.now, 365).head(10)
+upcoming = ahead.head(10)
 if upcoming.empty:
     st.caption("Nothing due. 🎉")
 else:
@@ -46,7 +51,7 @@ else:
 
 left, right = st.columns(2, gap="large")
 with left:
-    st.plotly_chart(charts.due_timeline(work, fr.now, fr.tz), width="stretch", key="due_timeline")
+    st.plotly_chart(charts.due_timeline(ahead, fr.now, fr.tz), width="stretch", key="due_timeline")
 with right:
     since = fr.visit_since.astimezone(fr.tz) if fr.visit_since else None
     st.subheader("New grades")

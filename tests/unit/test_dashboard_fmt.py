@@ -33,14 +33,37 @@ def row(**kw) -> pd.Series:
     ({"workflow_state": "pending_review", "submitted_at": pd.Timestamp(NOW)}, {"submitted"}, "submitted"),
 ])
 def test_tags_and_primary_status(kw, tags, primary):
-    r = row(**kw)
-    assert fmt.tags(r, NOW) == tags
-    assert fmt.primary_status(r, NOW) == primary
+    out = enriched(row(**kw))
+    assert out["tags"] == sorted(tags)
+    assert out["status"] == primary
+
+
+def enriched(*rows: pd.Series) -> pd.Series | pd.DataFrame:
+    df = fmt.enrich(pd.DataFrame(list(rows)), NOW, fmt.zone("UTC"))
+    return df.iloc[0] if len(rows) == 1 else df
 
 
 def test_status_label_marks_late():
-    r = row(submitted_at=pd.Timestamp(NOW), workflow_state="submitted", late=True)
-    assert fmt.status_label(r, NOW) == "📤 Submitted · late"
+    assert enriched(row(submitted_at=pd.Timestamp(NOW), workflow_state="submitted", late=True))["status_label"] \
+        == "📤 Submitted · late"
+    assert enriched(row(missing=True, late=True))["status_label"] == "❗ Missing"  # missing says it already
+
+
+def test_every_row_is_classified_on_its_own():
+    """Column-wise rules must not leak between rows: each row gets what it would get alone."""
+    variants = [{}, {"missing": True}, {"excused": True, "missing": True}, {"late": True, "score": 7.0},
+                {"submitted_at": pd.Timestamp(NOW), "workflow_state": "submitted"},
+                {"workflow_state": "graded", "graded_at": pd.Timestamp(NOW), "score": 9.0},
+                {"due_at": pd.NaT}, {"due_at": pd.Timestamp(NOW - timedelta(hours=1))},
+                {"score": 4.0, "score_hidden": True}, {"score": 3.0, "points_possible": None}]
+    rows = [row(assignment_id=i, **kw) for i, kw in enumerate(variants)]
+    together = enriched(*rows)
+    for i, r in enumerate(rows):
+        alone = enriched(r)
+        got = together.iloc[i]
+        assert (got["tags"], got["status"], got["status_label"], got["unsubmitted"]) == \
+            (alone["tags"], alone["status"], alone["status_label"], alone["unsubmitted"]), variants[i]
+        assert got["percent"] == alone["percent"] or (pd.isna(got["percent"]) and pd.isna(alone["percent"]))
 
 
 @pytest.mark.parametrize(("kw", "expected"), [
@@ -55,9 +78,10 @@ def test_score_text(kw, expected):
 
 
 def test_score_percent_ignores_hidden_and_pointless():
-    assert fmt.score_percent(row(score=5.0)) == 50.0
-    assert fmt.score_percent(row(score=5.0, score_hidden=True)) is None
-    assert fmt.score_percent(row(score=5.0, points_possible=0.0)) is None
+    out = enriched(row(score=5.0), row(score=5.0, score_hidden=True), row(score=5.0, points_possible=0.0),
+                   row(score=None))
+    assert out["percent"].iloc[0] == 50.0
+    assert out["percent"].iloc[1:].isna().all()
 
 
 @pytest.mark.parametrize(("text", "inert"), [
