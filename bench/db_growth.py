@@ -72,7 +72,7 @@ def run(ctx: Context) -> Section:
     step("measure")
     fig.update(initial=initial, grown=grown, pruned=pruned)
     body = _body(initial, grown, pruned, files_after, policy, fig, users, days, source)
-    return Section(title="6. Database growth",
+    return Section(title="Database growth: 1,000 users, 30 days of hourly syncs, and the retention rule",
                    target="table and index sizes after 1,000 users and after 30 days of simulated hourly syncs "
                           "(score history included), with the retention rule that keeps it bounded",
                    body=body, notes=_notes(policy, rate, days, fig), ok=ok, figures=fig)

@@ -106,7 +106,8 @@ def seed_plan(base_url: str, token: str) -> dict[str, Any]:
 
 # --- ours: the product's full sync, then a resync with nothing changed -----------------------------------
 CACHE = {"canvas_courses_cache": "canvas_id", "canvas_assignment_groups_cache": "canvas_id",
-         "canvas_assignments_cache": "canvas_id", "course_score_snapshots": "id"}  # table -> row key
+         "canvas_assignments_cache": "canvas_id", "course_score_snapshots": "id",
+         "users": "id"}  # table -> row key; the users row carries the pages' cache key (data_version)
 
 
 def row_versions(engine: Engine) -> set[tuple[str, int, str]]:
@@ -175,7 +176,8 @@ def ours(ctx: Context, sim: Simulator) -> dict[str, Any]:
     now = row_versions(engine)
     after = None
     if before is not None:
-        after = settled_counts(monitor, engine, lambda c: c.get("users", 0) > before.get("users", 0))
+        # The run's own row (inserted, then finished in the cache transaction) shows its stats are in.
+        after = settled_counts(monitor, engine, lambda c: c.get("sync_runs", 0) >= before.get("sync_runs", 0) + 2)
     again.update(rewritten=len(now - versions), vanished=len({v[:2] for v in versions} - {v[:2] for v in now}),
                  pg_stat=sum(after[t] - before.get(t, 0) for t in CACHE) if after and before else None)
     engine.dispose()
@@ -277,8 +279,9 @@ def section(plan: Plan, exist: int, sides: dict[str, dict[str, Any]], rs: dict[s
         "`sync_runs.rows_written` (cache rows inserted, updated or deleted), cross-checked by PostgreSQL: "
         "rows whose `xmin` changed, and `pg_stat_user_tables` counters, read once the sync's backend has "
         "flushed them (the pool is closed first); both also cover `course_score_snapshots`, which "
-        "`rows_written` leaves out. Each run still bumps `users.data_version` "
-        "and writes its `sync_runs`/`sync_jobs` rows; those are bookkeeping, not cache rows."
+        "`rows_written` leaves out, and the `users` row, whose `data_version` (the pages' cache key) moves "
+        "only when a sync changed something. Such a resync writes only its bookkeeping: its `sync_runs` "
+        "row and the job's `sync_jobs` row."
     )
     figures = {"plan": asdict(plan), "assignments_exist": exist, **sides, "resync": rs, "checks": checks}
     return Section(title="Full sync of one student: ours vs canvasapi vs the seed's plan",

@@ -1,9 +1,10 @@
 """The dashboard's data access: the engine (st.cache_resource) and cached loaders.
 
 Loaders are keyed on (user id, data version): the sync engine bumps `users.data_version` in every
-cache-writing transaction, so a finished sync (by the worker or the app) is visible on the next run,
-while repeated runs between syncs cost one cached lookup. TTLs are only an upper bound (the seed's
-React Query staleTimes: 24 h for courses/assignments, 6 h for grades).
+sync transaction that changed the cache, so a finished sync (by the worker or the app) is visible on
+the next run, while repeated runs, and resyncs that found nothing new, cost one cached lookup. TTLs
+are only an upper bound (the seed's React Query staleTimes: 24 h for courses/assignments, 6 h for
+grades).
 
 A database failure anywhere here shows one clear message and stops the run (no traceback).
 """

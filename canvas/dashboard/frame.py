@@ -173,8 +173,7 @@ def _load_status(frame: Frame) -> None:
     frame.status = compute_status(facts, frame.settings.stale_after)
     frame.now = facts["db_now"]
     frame.tz = fmt.zone(frame.user.get("time_zone") if frame.user else None)
-    seen = st.session_state.setdefault("seen_version", {})
-    seen[frame.user_id] = frame.version
+    st.session_state.setdefault("seen_facts", {})[frame.user_id] = _page_signature(facts, frame.status)
     frame.visit_since = _visit_since(frame)
 
 
@@ -265,10 +264,18 @@ def sync_status(user_id: int, stale_after_ms: int) -> None:
             st.error(fmt.md_escape(status.error), icon="⚠️")
             if "settings" in status.error.lower():
                 st.page_link(SETTINGS_PAGE, label="Reconnect in Settings", icon="⚙️")
-    seen = st.session_state.setdefault("seen_version", {})
-    if user_id in seen and int(facts["data_version"]) != seen[user_id]:
-        seen[user_id] = int(facts["data_version"])
+    seen = st.session_state.setdefault("seen_facts", {})
+    signature = _page_signature(facts, status)
+    if user_id in seen and signature != seen[user_id]:
+        seen[user_id] = signature
         st.rerun()
+
+
+def _page_signature(facts: dict[str, Any], status: Any) -> tuple[Any, ...]:
+    """What the page body shows beyond the sidebar: its data (the version, which moves only when a sync
+    changed something), the last sync's outcome and the error banner. A change reruns the page; an
+    unchanged version keeps its cached reads, so a resync that found nothing new costs only the rerun."""
+    return int(facts.get("data_version") or 0), facts.get("last_success"), status.state == "error"
 
 
 def _safe_running_run(user_id: int) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, cast, delete, func, literal, select, text, tuple_, update
+from sqlalchemy import Connection, Table, and_, cast, delete, func, literal, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from canvas import models
@@ -254,10 +254,6 @@ def _snapshots(conn: Connection, user_id: int, run_id: int, courses: list[dict[s
 
 def write_full_sync(conn: Connection, *, user_id: int, run_id: int, data: models.FetchedData) -> dict[str, int]:
     """Replace the user's cache with `data` (call inside a transaction that checked the fence)."""
-    profile = data.profile
-    conn.execute(update(t.users).where(t.users.c.id == user_id).values(
-        name=str(profile.get("name") or ""), time_zone=profile.get("time_zone"),
-        data_version=t.users.c.data_version + 1, updated_at=func.now()))
     skipped = data.skipped_ids
     written = _upsert(conn, t.courses, data.courses)
     written += _upsert(conn, t.assignment_groups, data.groups)
@@ -273,6 +269,13 @@ def write_full_sync(conn: Connection, *, user_id: int, run_id: int, data: models
         deleted += conn.execute(delete(table).where(
             table.c.user_id == user_id, table.c.course_id.not_in(course_ids or [-1]))).rowcount
     snaps = _snapshots(conn, user_id, run_id, data.courses)
+    # The data version moves only when something the pages show changed: a resync that found nothing
+    # new rewrites no row and leaves every page's cached reads valid.
+    name, time_zone = str(data.profile.get("name") or ""), data.profile.get("time_zone")
+    only_if = [] if written + deleted + snaps else [or_(t.users.c.name.is_distinct_from(name),
+                                                       t.users.c.time_zone.is_distinct_from(time_zone))]
+    conn.execute(update(t.users).where(t.users.c.id == user_id, *only_if).values(
+        name=name, time_zone=time_zone, data_version=t.users.c.data_version + 1, updated_at=func.now()))
     return {"rows_written": written + deleted, "snapshots": snaps}
 
 

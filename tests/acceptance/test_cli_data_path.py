@@ -101,8 +101,16 @@ def test_full_sync_equals_canvas_and_costs_c_plus_2_requests(cli, sim, engine) -
 
 def test_resync_unchanged_writes_nothing_then_picks_up_a_change(cli, sim, engine) -> None:
     user_id = synced(cli, sim)
+
+    def user_row() -> tuple:
+        with engine.connect() as conn:
+            return tuple(conn.execute(text("SELECT data_version, xmin::text FROM users WHERE id = :u"),
+                                      {"u": user_id}).one())
+
+    before = user_row()
     again = json.loads(cli("sync", "--user", str(user_id), "--json").stdout)
     assert again["stats"]["rows_written"] == 0
+    assert user_row() == before, "nothing new: the data version (the pages' cache key) and the row stay"
     data = sim.dataset(1)
     target = next(a for gs in data["assignment_groups"].values() for g in gs for a in g["assignments"]
                   if a.get("submission") and a["submission"].get("score") is None
@@ -110,6 +118,7 @@ def test_resync_unchanged_writes_nothing_then_picks_up_a_change(cli, sim, engine
     sim.mutate(1, "grade", assignment_id=target["id"], score=target["points_possible"] / 2)
     changed = json.loads(cli("sync", "--user", str(user_id), "--json").stdout)
     assert changed["stats"]["rows_written"] >= 1
+    assert user_row()[0] == before[0] + 1, "a change moves the data version, so the pages show it"
     after = {a["id"]: a for a in export(cli, user_id)["assignments"]}
     assert after[target["id"]]["submission"]["score"] == target["points_possible"] / 2
 
