@@ -1,6 +1,6 @@
 """Run every benchmark and write docs/benchmarks.md:  python -m bench [--smoke] [--only NAMES] [--out FILE]
 
-`make bench` runs the full set (about 15 minutes on a 2-CPU machine); `--smoke` runs every section
+`make bench` runs the full set (about 10 minutes on a quiet 2-CPU machine); `--smoke` runs every section
 on tiny data in seconds (CI runs it so the benchmarks never rot). Uses DATABASE_URL's server when
 set (a scratch database per section, dropped afterwards), else a throw-away embedded PostgreSQL.
 """
