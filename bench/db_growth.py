@@ -94,22 +94,14 @@ class _Steps:
 # -- populate: N users synced once ------------------------------------------------------------------------
 def _populate(engine: Engine, settings: Any, count: int) -> int:
     """Store `count` simulated students as connected users and sync each once; how many synced."""
-    from canvas.crypto import TokenCipher, token_hint
-    from canvas.db import jobs, repo
-    from canvas.simulator import Simulator, token_for
+    from bench.worker_scale import add_users
+    from canvas.crypto import TokenCipher
+    from canvas.simulator import Simulator
     from canvas.sync.runner import sync_user_now
 
     cipher = TokenCipher.from_settings(settings)
     with Simulator(port=0, seed=1, latency_ms=0, courses_per_user=8, max_users=count + 1) as sim:
-        ids = []
-        with engine.begin() as conn:
-            for n in range(2, count + 2):  # student 1 is the hand-made demo student; the rest are uniform
-                uid = repo.upsert_user(conn, base_url=sim.base_url, canvas_user_id=sim.canvas_user_id(n),
-                                       name=f"Student {n}", time_zone=None)
-                token = token_for(n)
-                repo.set_token(conn, user_id=uid, ciphertext=cipher.encrypt(uid, token), hint=token_hint(token))
-                jobs.reset_after_new_token(conn, uid)
-                ids.append(uid)
+        ids = add_users(engine, settings, sim, count)
 
         done = []
 

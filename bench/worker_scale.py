@@ -50,7 +50,7 @@ lease) took it to 160-180 s.
 """
 
 
-def _add_users(engine: Any, settings: Any, sim: Any, count: int) -> list[int]:
+def add_users(engine: Any, settings: Any, sim: Any, count: int) -> list[int]:
     """Store `count` simulated students as connected users, all due now (one transaction)."""
     from canvas.crypto import TokenCipher, token_hint
     from canvas.db import jobs, repo
@@ -105,7 +105,7 @@ def measure(ctx: Context, users: int, *, courses: int = 8, latency_ms: int = 50,
     try:
         with Simulator(port=0, seed=1, latency_ms=latency_ms, courses_per_user=courses,
                        max_users=users + 1) as sim:
-            ids = _add_users(engine, settings, sim, users)
+            ids = add_users(engine, settings, sim, users)
             sim.reset_stats()
             extra = {"CANVAS_SYNC_BATCH_SIZE": str(batch)} if batch else {}
             env = ctx.env(url, **extra)
