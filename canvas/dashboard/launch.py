@@ -32,6 +32,41 @@ def free_port() -> int:
 
 
 @contextmanager
+def serving(cmd: Sequence[str], health_url: str, *, timeout: float, env: dict[str, str] | None = None,
+            log_path: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `cmd` until `health_url` answers 200; yield the process; stop it on exit (TERM, then KILL)."""
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # closed in the finally below
+    proc = subprocess.Popen(list(cmd), cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                tail = log_path.read_text(errors="replace")[-2000:] if log_path else ""
+                raise RuntimeError(f"{' '.join(cmd[:4])} exited with code {proc.returncode}"
+                                   + (f": {tail}" if tail else ""))
+            try:
+                with urllib.request.urlopen(health_url, timeout=1) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{health_url} did not answer within {timeout:.0f} s")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        if log is not subprocess.DEVNULL:
+            log.close()  # type: ignore[union-attr]
+
+
+@contextmanager
 def streamlit_server(env: dict[str, str], *, port: int | None = None, timeout: float = 60.0,
                      log_path: Path | None = None, extra_args: Sequence[str] = ()) -> Iterator[str]:
     """Run the dashboard on 127.0.0.1:<port>; yields its base URL; stops it on exit.
@@ -41,33 +76,9 @@ def streamlit_server(env: dict[str, str], *, port: int | None = None, timeout: f
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none", *extra_args]
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # closed in the finally below
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("streamlit did not become healthy")
-            time.sleep(0.2)
+    with serving(cmd, f"{url}/_stcore/health", timeout=timeout, env=env, log_path=log_path):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        if log_path and log is not subprocess.DEVNULL:
-            log.close()  # type: ignore[union-attr]
 
 
 @contextmanager

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from canvas.dashboard.launch import CHROMIUM, browser, free_port, streamlit_server
+from canvas.dashboard.launch import CHROMIUM, browser, free_port, serving, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,28 +39,9 @@ def openid_provider(log_path: Path) -> Iterator[str]:
     """oidc-provider-mock in its own process (its Authlib deprecation warnings stay out of pytest)."""
     port = free_port()
     url = f"http://localhost:{port}"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-W", "ignore", "-m", "oidc_provider_mock", "--port", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/.well-known/openid-configuration", timeout=1):
-                        break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        tail = log_path.read_text()[-2000:]
-                        raise RuntimeError(f"oidc-provider-mock did not start: {tail}") from None
-                    time.sleep(0.2)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+    cmd = [sys.executable, "-W", "ignore", "-m", "oidc_provider_mock", "--port", str(port)]
+    with serving(cmd, f"{url}/.well-known/openid-configuration", timeout=30, log_path=log_path):
+        yield url
 
 
 def test_sign_in_with_openid_connect_then_see_the_sidebar(base_env, engine, settings, cipher, sim, tmp_path):
