@@ -153,9 +153,7 @@ def connect_oauth_account(engine: Engine, settings: Settings, cipher: TokenCiphe
                                  backoff_base=settings.retry_backoff_ms / 1000) as oauth_client:
         grant = oauth_client.exchange_code(code)
         try:
-            with CanvasClient.for_checked(checked, grant.access_token, timeout=settings.request_timeout_s,
-                                          max_attempts=settings.sync_max_retries,
-                                          backoff_base=settings.retry_backoff_ms / 1000) as client:
+            with CanvasClient.from_settings(checked, grant.access_token, settings) as client:
                 me = client.get("users/self")
             canvas_id = int(me["id"])
             if grant.canvas_user_id is not None and grant.canvas_user_id != canvas_id:
