@@ -42,7 +42,9 @@ if row["hide_final_grades"]:
 # What-if and target-grade tools (issue 5), for the selected course.
 whatif_slot = st.container(key="whatif_slot")
 with whatif_slot:
-    whatif_ui.whatif_and_target(int(course_id), cg, fr.tz)
+    whatif_ui.whatif_and_target(
+        int(course_id), cg, fr.tz,
+        lambda target, scores: data.target_answer(fr.user_id, fr.version, int(course_id), target, scores))
 
 st.subheader("Course statistics")
 groups = grading.group_breakdown(data.grade_inputs(fr.user_id, fr.version, int(course_id)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -21,41 +22,41 @@ OUTCOME_COLORS = {"success": "#54A24B", "failed": "#E45756", "abandoned": "#BAB0
 
 
 
-def _figure() -> go.Figure:
-    """An empty figure that skips plotly's per-property validation: our builders pass known-good
-    properties, and validating every trace and axis update dominated page time (~5x)."""
-    return go.Figure(_validate=False)
+def _figure(traces: list[dict[str, Any]], title: str, height: int = 360, **layout: Any) -> go.Figure:
+    """A figure from plain data, unvalidated: our builders pass known-good properties, and plotly's
+    per-property validation dominated page time (one `update_layout` ~10 ms, the dict ~1 ms).
+    A nested dict in `layout` merges into the default one of that name (the legend); others replace."""
+    spec = _layout_dict(title, height)
+    for key, value in layout.items():
+        if value == {}:  # e.g. no time window to set
+            continue
+        base = spec.get(key)
+        spec[key] = {**base, **value} if isinstance(base, dict) and isinstance(value, dict) else value
+    return go.Figure({"data": traces, "layout": spec}, _validate=False)
 
 
-def _layout_dict(title: str, height: int = 360) -> dict:
+def _layout_dict(title: str, height: int = 360) -> dict[str, Any]:
     return {"title": {"text": title, "x": 0, "xanchor": "left"}, "height": height,
             "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
             "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}}
 
 
-def _layout(fig: go.Figure, *, title: str, height: int = 360, **extra: object) -> go.Figure:
-    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left"}, height=height,
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0},
-                      **extra)
-    return fig
+def _axis_title(text: str, **props: Any) -> dict[str, Any]:
+    return {"title": {"text": text}, **props}
 
 
 def _empty(title: str, message: str) -> go.Figure:
-    fig = _figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font={"size": 14, "color": "#888"})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return _layout(fig, title=title, height=220)
+    note = {"text": message, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper",
+            "font": {"size": 14, "color": "#888"}}
+    return _figure([], title, height=220, annotations=[note], xaxis={"visible": False}, yaxis={"visible": False})
 
 
-def _pad_time_axis(fig: go.Figure, times: pd.Series) -> None:
+def _time_window(times: pd.Series) -> dict[str, Any]:
     """With points only seconds apart (a first sync), show a readable window instead of milliseconds."""
     lo, hi = times.min(), times.max()
     if pd.isna(lo) or hi - lo >= pd.Timedelta(hours=2):
-        return
-    fig.update_xaxes(range=[lo - pd.Timedelta(hours=1), hi + pd.Timedelta(hours=1)], tickformat="%b %d %H:%M")
+        return {}
+    return {"range": [lo - pd.Timedelta(hours=1), hi + pd.Timedelta(hours=1)], "tickformat": "%b %d %H:%M"}
 
 
 def _short(name: str, limit: int = 28) -> str:
@@ -71,17 +72,17 @@ def course_scores(courses: pd.DataFrame) -> go.Figure:
     df = df.sort_values("name", ascending=False)
     labels = [plot_text(_short(n)) for n in df["name"]]
     full = [plot_text(n) for n in df["name"]]
-    fig = _figure()
+    traces = []
     for col, name, color in (("final_score", "Final", "#F58518"), ("current_score", "Current", "#4C78A8")):
         values = df[col]
-        fig.add_bar(y=labels, x=values, name=name, orientation="h", marker_color=color,
-                    text=[f"{v:.1f}%" if pd.notna(v) else "hidden" for v in values], textposition="auto",
-                    customdata=full, hovertemplate="%{customdata}<br>" + name + ": %{x:.2f}%<extra></extra>")
-    fig.update_xaxes(title="Score (%)", range=[0, max(100.0, float(df[["current_score", "final_score"]].max().max()))])
-    fig.update_yaxes(automargin=True)
-    _layout(fig, title=title, height=max(300, 110 + 55 * len(df)), barmode="group", legend_traceorder="reversed")
-    fig.update_layout(legend={"y": 1.0, "yanchor": "bottom", "xanchor": "right", "x": 1})
-    return fig
+        traces.append({"type": "bar", "y": labels, "x": values, "name": name, "orientation": "h",
+                       "marker": {"color": color}, "textposition": "auto", "customdata": full,
+                       "text": [f"{v:.1f}%" if pd.notna(v) else "hidden" for v in values],
+                       "hovertemplate": "%{customdata}<br>" + name + ": %{x:.2f}%<extra></extra>"})
+    top = max(100.0, float(df[["current_score", "final_score"]].max().max()))
+    return _figure(traces, title, height=max(300, 110 + 55 * len(df)), barmode="group",
+                   xaxis=_axis_title("Score (%)", range=[0, top]), yaxis={"automargin": True},
+                   legend={"traceorder": "reversed", "y": 1.0, "yanchor": "bottom", "xanchor": "right", "x": 1})
 
 
 def score_history(snapshots: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
@@ -90,17 +91,17 @@ def score_history(snapshots: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
     df = snapshots.dropna(subset=["current_score"]) if not snapshots.empty else snapshots
     if df.empty:
         return _empty(title, "No score history yet: it grows with every sync that sees a change")
-    fig = _figure()
+    traces = []
     for i, (cid, part) in enumerate(df.groupby("course_id", sort=True)):
         part = part.sort_values("taken_at")
         name = plot_text(_short(str(part["course_name"].iloc[0])))
-        fig.add_scatter(x=part["taken_at"].dt.tz_convert(tz), y=part["current_score"], mode="lines+markers",
-                        name=name, line={"color": PALETTE[i % len(PALETTE)], "shape": "hv"},
-                        hovertemplate=name + "<br>%{x|%b %d %H:%M}: %{y:.2f}%<extra></extra>",
-                        legendgroup=str(cid))
-    fig.update_yaxes(title="Current score (%)")
-    _pad_time_axis(fig, df["taken_at"].dt.tz_convert(tz))
-    return _layout(fig, title=title, height=400)
+        traces.append({"type": "scatter", "x": part["taken_at"].dt.tz_convert(tz), "y": part["current_score"],
+                       "mode": "lines+markers", "name": name,
+                       "line": {"color": PALETTE[i % len(PALETTE)], "shape": "hv"},
+                       "hovertemplate": name + "<br>%{x|%b %d %H:%M}: %{y:.2f}%<extra></extra>",
+                       "legendgroup": str(cid)})
+    return _figure(traces, title, height=400, yaxis=_axis_title("Current score (%)"),
+                   xaxis=_time_window(df["taken_at"].dt.tz_convert(tz)))
 
 
 def score_distribution(assignments: pd.DataFrame) -> go.Figure:
@@ -109,16 +110,16 @@ def score_distribution(assignments: pd.DataFrame) -> go.Figure:
     df = assignments.dropna(subset=["percent"]) if not assignments.empty else assignments
     if df.empty:
         return _empty(title, "No graded assignments yet")
-    fig = _figure()
+    traces = []
     for i, (_, part) in enumerate(df.groupby("course_name", sort=True)):
         name = plot_text(_short(str(part["course_name"].iloc[0])))
-        fig.add_box(x=part["percent"], name=name, boxpoints="all", jitter=0.4, pointpos=0, orientation="h",
-                    marker={"color": PALETTE[i % len(PALETTE)], "size": 5, "opacity": 0.6},
-                    customdata=[plot_text(n) for n in part["name"]],
-                    hovertemplate="%{customdata}: %{x:.1f}%<extra></extra>", showlegend=False)
-    fig.update_xaxes(title="Score (% of points)")
-    fig.update_yaxes(automargin=True, autorange="reversed")
-    return _layout(fig, title=title, height=max(260, 70 + 60 * df["course_name"].nunique()))
+        traces.append({"type": "box", "x": part["percent"], "name": name, "boxpoints": "all", "jitter": 0.4,
+                       "pointpos": 0, "orientation": "h",
+                       "marker": {"color": PALETTE[i % len(PALETTE)], "size": 5, "opacity": 0.6},
+                       "customdata": [plot_text(n) for n in part["name"]],
+                       "hovertemplate": "%{customdata}: %{x:.1f}%<extra></extra>", "showlegend": False})
+    return _figure(traces, title, height=max(260, 70 + 60 * df["course_name"].nunique()),
+                   xaxis=_axis_title("Score (% of points)"), yaxis={"automargin": True, "autorange": "reversed"})
 
 
 def group_breakdown(groups: pd.DataFrame) -> go.Figure:
@@ -131,12 +132,12 @@ def group_breakdown(groups: pd.DataFrame) -> go.Figure:
     for name, weight in zip(df["name"], df["weight"], strict=True):
         label = plot_text(_short(str(name), 32))
         labels.append(f"{label} ({weight:g}%)" if pd.notna(weight) and weight else label)
-    fig = go.Figure(go.Bar(y=labels, x=df["percent"], orientation="h", marker_color="#4C78A8",
-                           text=[f"{v:.1f}%" for v in df["percent"]], textposition="auto",
-                           hovertemplate="%{y}: %{x:.2f}%<extra></extra>"))
-    fig.update_xaxes(title="Score so far (%)", range=[0, max(100.0, float(df["percent"].max()))])
-    fig.update_yaxes(automargin=True, autorange="reversed")
-    return _layout(fig, title=title, height=max(220, 70 + 40 * len(df)))
+    bar = {"type": "bar", "y": labels, "x": df["percent"], "orientation": "h", "marker": {"color": "#4C78A8"},
+           "text": [f"{v:.1f}%" for v in df["percent"]], "textposition": "auto",
+           "hovertemplate": "%{y}: %{x:.2f}%<extra></extra>"}
+    return _figure([bar], title, height=max(220, 70 + 40 * len(df)),
+                   xaxis=_axis_title("Score so far (%)", range=[0, max(100.0, float(df["percent"].max()))]),
+                   yaxis={"automargin": True, "autorange": "reversed"})
 
 
 def due_timeline(assignments: pd.DataFrame, now: datetime, tz: ZoneInfo, days: int = 14) -> go.Figure:
@@ -152,8 +153,7 @@ def due_timeline(assignments: pd.DataFrame, now: datetime, tz: ZoneInfo, days: i
     start = pd.Timestamp(now).tz_convert(tz).normalize()
     days_local = [(start + pd.Timedelta(days=d)) for d in range(days + 1)]
     all_days = [d.strftime("%Y-%m-%d") for d in days_local]
-    # Count per (course, local day) with a Counter (pd.crosstab cost ~10 ms for a few dozen rows);
-    # the figure is built as plain data (no validation).
+    # Count per (course, local day) with a Counter (pd.crosstab cost ~10 ms for a few dozen rows).
     local_days = df["due_at"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d").tolist()
     counts = Counter((c, d) for c, d in zip(df["course_name"].tolist(), local_days, strict=True) if pd.notna(c))
     traces = []
@@ -162,13 +162,10 @@ def due_timeline(assignments: pd.DataFrame, now: datetime, tz: ZoneInfo, days: i
         traces.append({"type": "bar", "x": all_days, "y": [counts[(course, d)] for d in all_days], "name": name,
                        "marker": {"color": PALETTE[i % len(PALETTE)]},
                        "hovertemplate": "%{x}: %{y} due<extra>" + name + "</extra>"})
-    layout = _layout_dict(title, height=400)
-    layout["legend"]["y"] = -0.3
-    layout.update(barmode="stack",
-                  xaxis={"type": "category", "tickformat": "%a %d", "tickvals": all_days,
-                         "ticktext": [d.strftime("%a %d") for d in days_local]},
-                  yaxis={"title": {"text": "Assignments"}, "dtick": 1})
-    return go.Figure({"data": traces, "layout": layout}, _validate=False)
+    return _figure(traces, title, height=400, barmode="stack", legend={"y": -0.3},
+                   xaxis={"type": "category", "tickformat": "%a %d", "tickvals": all_days,
+                          "ticktext": [d.strftime("%a %d") for d in days_local]},
+                   yaxis=_axis_title("Assignments", dtick=1))
 
 
 def sync_durations(runs: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
@@ -177,18 +174,17 @@ def sync_durations(runs: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
     df = runs.dropna(subset=["duration_s"]) if not runs.empty else runs
     if df.empty:
         return _empty(title, "No finished syncs yet")
-    fig = _figure()
+    traces = []
     for outcome, part in df.groupby("outcome", sort=True):
         symbols = ["circle" if k == "full" else "diamond" for k in part["kind"]]
-        fig.add_scatter(x=part["started_at"].dt.tz_convert(tz), y=part["duration_s"], mode="markers",
-                        name=str(outcome), marker={"color": OUTCOME_COLORS.get(str(outcome), "#888"),
-                                                   "size": 10, "symbol": symbols},
-                        customdata=list(zip(part["kind"], part["trigger"], part["requests"], strict=True)),
-                        hovertemplate="%{x|%b %d %H:%M:%S}<br>%{y:.2f} s · %{customdata[0]} "
-                                      "(%{customdata[1]}) · %{customdata[2]} requests<extra></extra>")
-    fig.update_yaxes(title="Seconds", rangemode="tozero")
-    _pad_time_axis(fig, df["started_at"].dt.tz_convert(tz))
-    return _layout(fig, title=title, height=320)
+        traces.append({"type": "scatter", "x": part["started_at"].dt.tz_convert(tz), "y": part["duration_s"],
+                       "mode": "markers", "name": str(outcome),
+                       "marker": {"color": OUTCOME_COLORS.get(str(outcome), "#888"), "size": 10, "symbol": symbols},
+                       "customdata": list(zip(part["kind"], part["trigger"], part["requests"], strict=True)),
+                       "hovertemplate": "%{x|%b %d %H:%M:%S}<br>%{y:.2f} s · %{customdata[0]} "
+                                        "(%{customdata[1]}) · %{customdata[2]} requests<extra></extra>"})
+    return _figure(traces, title, height=320, yaxis=_axis_title("Seconds", rangemode="tozero"),
+                   xaxis=_time_window(df["started_at"].dt.tz_convert(tz)))
 
 
 def group_contribution(contrib: pd.DataFrame) -> go.Figure:
@@ -201,27 +197,26 @@ def group_contribution(contrib: pd.DataFrame) -> go.Figure:
     if contrib.empty:
         return _empty(title, "No graded work in any group yet")
     variants = [("final", "Final"), ("current", "Current")]
-    order = list(dict.fromkeys(contrib["group_id"]))
-    fig = _figure()
-    for i, gid in enumerate(order):
+    labels = [label for _, label in variants]
+    traces = []
+    for i, gid in enumerate(dict.fromkeys(contrib["group_id"])):
         part = contrib[contrib["group_id"] == gid].set_index("variant")
         name = plot_text(_short(str(part["name"].iloc[0]), 32))
         xs = [float(part.loc[v, "earned"]) if v in part.index else 0.0 for v, _ in variants]
-        fig.add_bar(y=[label for _, label in variants], x=xs, name=name, orientation="h",
-                    marker_color=PALETTE[i % len(PALETTE)], text=[f"{x:.1f}" if x >= 4 else "" for x in xs],
-                    textposition="inside", insidetextanchor="middle",
-                    hovertemplate=name + "<br>%{y}: +%{x:.2f} points<extra></extra>")
+        traces.append({"type": "bar", "y": labels, "x": xs, "name": name, "orientation": "h",
+                       "marker": {"color": PALETTE[i % len(PALETTE)]},
+                       "text": [f"{x:.1f}" if x >= 4 else "" for x in xs], "textposition": "inside",
+                       "insidetextanchor": "middle",
+                       "hovertemplate": name + "<br>%{y}: +%{x:.2f} points<extra></extra>"})
     missed = []
     for v, _ in variants:
         part = contrib[contrib["variant"] == v]
         missed.append(max(0.0, float(part["available"].sum() - part["earned"].sum())) if not part.empty else 0.0)
-    fig.add_bar(y=[label for _, label in variants], x=missed, name="Not earned", orientation="h",
-                marker_color="#E6E6E6", hovertemplate="%{y}: %{x:.2f} points not earned<extra></extra>")
-    fig.update_xaxes(range=[0, 100], ticksuffix=" pts")
-    fig.update_yaxes(automargin=True)
-    _layout(fig, title=title, height=300, barmode="stack")
-    fig.update_layout(legend={"y": -0.2, "traceorder": "normal"})
-    return fig
+    traces.append({"type": "bar", "y": labels, "x": missed, "name": "Not earned", "orientation": "h",
+                   "marker": {"color": "#E6E6E6"},
+                   "hovertemplate": "%{y}: %{x:.2f} points not earned<extra></extra>"})
+    return _figure(traces, title, height=300, barmode="stack", xaxis={"range": [0, 100], "ticksuffix": " pts"},
+                   yaxis={"automargin": True}, legend={"y": -0.2, "traceorder": "normal"})
 
 
 def course_trend(snapshots: pd.DataFrame, graded: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
@@ -235,19 +230,18 @@ def course_trend(snapshots: pd.DataFrame, graded: pd.DataFrame, tz: ZoneInfo) ->
     marks = graded.dropna(subset=["percent", "graded_at"]) if not graded.empty else graded
     if snaps.empty and marks.empty:
         return _empty(title, "No graded work yet")
-    fig = _figure()
+    traces = []
     if not marks.empty:
         marks = marks.sort_values("graded_at")
-        fig.add_scatter(x=marks["graded_at"].dt.tz_convert(tz), y=marks["percent"], mode="markers",
-                        name="Assignment grade (graded date)",
-                        marker={"color": "#72B7B2", "size": 7, "opacity": 0.75},
-                        customdata=[plot_text(n) for n in marks["name"]],
-                        hovertemplate="%{customdata}<br>%{x|%b %d}: %{y:.1f}%<extra></extra>")
+        traces.append({"type": "scatter", "x": marks["graded_at"].dt.tz_convert(tz), "y": marks["percent"],
+                       "mode": "markers", "name": "Assignment grade (graded date)",
+                       "marker": {"color": "#72B7B2", "size": 7, "opacity": 0.75},
+                       "customdata": [plot_text(n) for n in marks["name"]],
+                       "hovertemplate": "%{customdata}<br>%{x|%b %d}: %{y:.1f}%<extra></extra>"})
     if not snaps.empty:
         snaps = snaps.sort_values("taken_at")
-        fig.add_scatter(x=snaps["taken_at"].dt.tz_convert(tz), y=snaps["current_score"], mode="lines+markers",
-                        name="Canvas current score (at each sync)", line={"color": "#4C78A8", "shape": "hv",
-                                                                           "width": 3},
-                        hovertemplate="%{x|%b %d %H:%M}: %{y:.2f}%<extra></extra>")
-    fig.update_yaxes(title="Score (%)", rangemode="tozero")
-    return _layout(fig, title=title, height=340)
+        traces.append({"type": "scatter", "x": snaps["taken_at"].dt.tz_convert(tz), "y": snaps["current_score"],
+                       "mode": "lines+markers", "name": "Canvas current score (at each sync)",
+                       "line": {"color": "#4C78A8", "shape": "hv", "width": 3},
+                       "hovertemplate": "%{x|%b %d %H:%M}: %{y:.2f}%<extra></extra>"})
+    return _figure(traces, title, height=340, yaxis=_axis_title("Score (%)", rangemode="tozero"))

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 import pandas as pd
@@ -22,6 +23,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from canvas.analysis.whatif import TargetResult
 from canvas.config import Settings, get_settings
 from canvas.crypto import TokenCipher
 from canvas.dashboard import whatif_data
@@ -185,6 +187,15 @@ def _course_grades(user_id: int, version: int, course_id: int) -> whatif_data.Co
         return None
 
 
+@st.cache_data(ttl="6h", max_entries=256, show_spinner=False)
+def _target_answer(user_id: int, version: int, course_id: int, target: str,
+                   scores: tuple[tuple[str, str], ...]) -> TargetResult | None:
+    cg = _course_grades(user_id, version, course_id)
+    if cg is None:
+        return None
+    return whatif_data.solve(cg.inputs, Decimal(target), {k: Decimal(v) for k, v in scores})
+
+
 @guarded
 def courses(user_id: int, version: int) -> pd.DataFrame:
     return _courses(user_id, version)
@@ -215,6 +226,15 @@ def grade_inputs(user_id: int, version: int, course_id: int) -> dict[str, Any]:
 def course_grades(user_id: int, version: int, course_id: int) -> whatif_data.CourseGrades | None:
     """One course recomputed by the Canvas-exact calculator (None when it refuses the cached data)."""
     return _course_grades(user_id, version, course_id)
+
+
+@guarded
+def target_answer(user_id: int, version: int, course_id: int, target: Decimal,
+                  scores: Mapping[str, Decimal]) -> TargetResult | None:
+    """The target solver for one course (~15 grade calculations): cached per target and what-if scores,
+    so the Grades page's other interactions don't pay for it again."""
+    return _target_answer(user_id, version, course_id, str(target),
+                          tuple(sorted((k, str(v)) for k, v in scores.items())))
 
 
 # Sync history and workers change without a data-version bump (failed runs, heartbeats): read live.

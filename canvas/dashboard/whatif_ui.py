@@ -7,6 +7,7 @@ cells; the Markdown here holds our own sentences and numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from canvas.analysis.letters import DEFAULT_SCHEME, letter_for
+from canvas.analysis.whatif import TargetResult
 from canvas.dashboard import fmt, whatif_data
 from canvas.dashboard.whatif_data import CourseGrades
 
@@ -82,8 +84,13 @@ def comparison(row: pd.Series, cg: CourseGrades | None, hidden: int, graded: int
     st.caption(note)
 
 
-def whatif_and_target(course_id: int, cg: CourseGrades | None, tz: ZoneInfo) -> None:
-    """What-if table + projection, then the target solver with best/worst finals."""
+Solver = Callable[[Decimal, Mapping[str, Decimal]], TargetResult | None]
+
+
+def whatif_and_target(course_id: int, cg: CourseGrades | None, tz: ZoneInfo, solve: Solver) -> None:
+    """What-if table + projection, then the target solver with best/worst finals.
+
+    `solve(target, what-if scores)` answers the target question (the page passes a cached one)."""
     st.subheader("What-if and target grade")
     if cg is None:
         st.caption("No recomputation for this course, so no projections.")
@@ -134,7 +141,7 @@ def whatif_and_target(course_id: int, cg: CourseGrades | None, tz: ZoneInfo) -> 
         if scores:
             st.caption(f"{len(scores)} what-if score{'s' if len(scores) != 1 else ''} entered.")
 
-    _target(cg, scores)
+    _target(scores, solve)
     st.caption(SCHEME_NOTE)
 
 
@@ -144,7 +151,7 @@ def _delta(value: Decimal | None, base: Decimal | None) -> str | None:
     return f"{value - base:+.2f} pts"
 
 
-def _target(cg: CourseGrades, scores: dict[str, Decimal]) -> None:
+def _target(scores: dict[str, Decimal], solve: Solver) -> None:
     st.markdown("**Target solver**")
     c1, c2, c3 = st.columns([1, 1, 3], vertical_alignment="bottom")
     with c1:
@@ -160,7 +167,9 @@ def _target(cg: CourseGrades, scores: dict[str, Decimal]) -> None:
                                       step=0.5, key="target_value")
             target = whatif_data.target_percent("percent", percent=percent)
             label = f"{target:g}%"
-    answer = whatif_data.solve(cg.inputs, target, scores)
+    answer = solve(target, scores)
+    if answer is None:
+        return
     with c3:
         sentence = whatif_data.describe_target(answer, label)
         if answer.status == "impossible":
