@@ -53,6 +53,11 @@ What the profile showed, and what changed (issue 4):
   column-wise (`fmt.classify`), magic is off (`.streamlit/config.toml`; no page has a bare
   expression), the timeline counts with a `Counter` over three columns, and the Overview filters
   the rows ahead once for its count, list and chart: the page's own share went from ~120 to ~80 ms.
+- The Grades page (~340 ms of its own) spent ~120 ms in plotly's validated `update_layout`/`add_*`
+  calls (six charts, ~10 ms a layout update) and ~60 ms in the target solver (15 grade
+  calculations) on every run. Every chart is now built as plain figure data (`charts._figure`; the
+  JSON Streamlit sends was compared builder by builder with the validated version: identical), and
+  the solver's answer is cached per course, target and what-if scores (`data.target_answer`).
 - What is left of a full AppTest run is mostly the harness: each new `AppTest` scans every installed
   package's metadata for Streamlit components (~2.5 ms a package; the floor is reported beside
   each page), which a running server does once at start.
