@@ -58,6 +58,9 @@ What the profile showed, and what changed (issue 4):
   calculations) on every run. Every chart is now built as plain figure data (`charts._figure`; the
   JSON Streamlit sends was compared builder by builder with the validated version: identical), and
   the solver's answer is cached per course, target and what-if scores (`data.target_answer`).
+- The Assignments page built its `.ics` download on every run, and the RFC 5545 line folding walked
+  every character of every line (~100 ms of its ~200): lines that fit now return at once and ASCII
+  lines fold by slicing.
 - What is left of a full AppTest run is mostly the harness: each new `AppTest` scans every installed
   package's metadata for Streamlit components (~2.5 ms a package; the floor is reported beside
   each page), which a running server does once at start.
