@@ -125,10 +125,9 @@ def classify(df: pd.DataFrame, now: datetime) -> pd.DataFrame:
     due = pd.to_datetime(df["due_at"], utc=True)  # an all-empty column arrives without a zone
     not_yet_due = (due.isna() | (due >= now)).to_numpy()
     upcoming = ~submitted & ~graded & ~missing & not_yet_due
-    flags = {"graded": graded, "late": late, "missing": missing, "submitted": submitted, "upcoming": upcoming}
-    columns = [flags[name] for name in _TAG_ORDER]
+    per_row = zip(*(f.tolist() for f in (graded, late, missing, submitted, upcoming)), strict=True)  # _TAG_ORDER
     tags = [["excused"] if ex else [n for n, on in zip(_TAG_ORDER, row, strict=True) if on]
-            for ex, row in zip(excused.tolist(), zip(*(c.tolist() for c in columns), strict=True), strict=True)]
+            for ex, row in zip(excused.tolist(), per_row, strict=True)]
     status = np.select([excused, graded, missing, submitted, upcoming],
                        ["excused", "graded", "missing", "submitted", "upcoming"], "past_due")
     labels = [STATUS_LABELS[s] + (" · late" if lt and s != "missing" else "")

@@ -29,7 +29,7 @@ def escape_text(value: object) -> str:
 
 def fold(line: str) -> str:
     """Fold a content line at 75 octets (continuation lines start with a space), never inside a UTF-8 char."""
-    if len(line) * 4 <= 75 or len(line.encode("utf-8")) <= 75:  # most lines: nothing to fold, skip the walk
+    if len(line.encode("utf-8")) <= 75:  # most lines: nothing to fold, skip the walk
         return line
     if line.isascii():  # one octet per character: fixed-width slices
         return "\r\n".join([line[:75], *(" " + line[i:i + 74] for i in range(75, len(line), 74))])
