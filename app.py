@@ -8,13 +8,14 @@ from datetime import timedelta
 
 import streamlit as st
 
-from canvas.dashboard import charts, data, fmt
+from canvas.dashboard import charts, data, fmt, stakes_ui
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Overview", "🏠")
 courses = data.courses(fr.user_id, fr.version)
 grades_since = fr.visit_since or fr.now
-work = fmt.enrich(data.overview_work(fr.user_id, fr.version, fr.now, grades_since), fr.now, fr.tz)
+work = stakes_ui.with_stakes(fmt.enrich(data.overview_work(fr.user_id, fr.version, fr.now, grades_since), fr.now,
+                                        fr.tz), fr.user_id, fr.version)
 
 # One filtered copy of the rows ahead serves the count, the list and the chart (each whole-frame
 # filter copies every column; the profile showed them adding up).
@@ -48,6 +49,12 @@ else:
             "points_possible": st.column_config.NumberColumn("Points", format="%g", width=70),
             "link": st.column_config.LinkColumn("Canvas", display_text="Open ↗", width=80),
         })
+
+todo, load = st.columns(2, gap="large")
+with todo:
+    stakes_ui.next_up_list(work, fr.now)
+with load:
+    stakes_ui.load_chart(work, fr.now, fr.tz)
 
 left, right = st.columns(2, gap="large")
 with left:

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from canvas.dashboard import data, fmt, ics
+from canvas.dashboard import data, fmt, ics, stakes_ui
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Assignments", "📝")
-work = fmt.enrich(data.assignments(fr.user_id, fr.version), fr.now, fr.tz)
+work = stakes_ui.with_stakes(fmt.enrich(data.assignments(fr.user_id, fr.version), fr.now, fr.tz), fr.user_id,
+                             fr.version)
 if work.empty:
     st.caption("No assignments cached yet.")
     st.stop()
@@ -24,7 +25,8 @@ st.caption(f"{len(shown)} of {len(work)} assignments · upcoming first, then mos
            f"{fr.tz.key}")
 st.dataframe(
     shown.assign(result=shown.apply(fmt.score_text, axis=1) if not shown.empty else [])[
-        ["due_local", "course_name", "name", "status_label", "result", "percent", "link"]],
+        ["due_local", "course_name", "name", "status_label", "result", "percent", "at_stake", "stake_level",
+         "link"]],
     hide_index=True, width="stretch", height=560, key="assignments_table",
     column_config={
         "due_local": st.column_config.DatetimeColumn("Due", format="ddd MMM D YYYY, h:mm a", width=175),
@@ -34,6 +36,7 @@ st.dataframe(
         "result": st.column_config.TextColumn("Score", width=80),
         "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%", width=90),
         "link": st.column_config.LinkColumn("Canvas", display_text="Open ↗", width=75),
+        **stakes_ui.column_config(),
     })
 
 export = shown.assign(
