@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from canvas.dashboard import charts, data, fmt, stakes_ui
+from canvas.dashboard import changes_ui, charts, data, fmt, stakes_ui
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Overview", "🏠")
@@ -31,6 +31,8 @@ c2.metric("Due in the next 7 days", due_week, border=True, help="Work not yet su
 c3.metric("Missing", missing, border=True, help="Canvas marks these missing")
 c4.metric("Average current score", fmt.pct(average), border=True,
           help="Mean of Canvas's current score over the courses that show one")
+
+changes_ui.feed(fr, courses)
 
 st.subheader("Next up")
 upcoming = ahead.head(10)

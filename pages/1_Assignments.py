@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from canvas.dashboard import data, fmt, ics, stakes_ui
+from canvas.dashboard import data, fmt, ics, notify_ui, stakes_ui
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Assignments", "📝")
@@ -49,7 +49,8 @@ todo = int((shown["unsubmitted"].astype(bool) & shown["due_at"].notna()).sum())
 d1, d2, d3 = st.columns([1, 1, 2], vertical_alignment="center")
 d1.download_button("Download CSV", export.to_csv(index=False).encode("utf-8"), "assignments.csv", "text/csv",
                    on_click="ignore", icon="⬇️", key="download_csv", width="stretch")
-d2.download_button("Calendar (.ics)", ics.calendar_from_frame(shown, now=fr.now).encode("utf-8"),
+calendar = ics.calendar_from_frame(shown, now=fr.now, lead_times_minutes=notify_ui.lead_times(fr.user_id))
+d2.download_button("Calendar (.ics)", calendar.encode("utf-8"),
                    "canvas-due.ics", "text/calendar", on_click="ignore", icon="📅", key="download_ics",
                    width="stretch", help="Unsubmitted work with due dates (the filters above apply); "
                                          "re-importing updates the same events")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
+from canvas.analysis.stakes import letter_only
 from canvas.dashboard import charts, data, fmt, stakes_data
 from canvas.errors import UsageError
 
@@ -45,6 +46,13 @@ def with_stakes(work: pd.DataFrame, user_id: int, version: int) -> pd.DataFrame:
         if found is not None:
             by_course[cid] = found
     return stakes_data.attach(work, by_course)
+
+
+@data.guarded
+def letter_only_courses(user_id: int, version: int, course_ids: set[int]) -> set[int]:
+    """Which of these courses show the student letters only (no numbers anywhere)."""
+    return {cid for cid in course_ids
+            if letter_only(data.grade_inputs(user_id, version, cid).get("course") or {})}
 
 
 def next_up_list(work: pd.DataFrame, now: datetime, key: str = "what_next") -> None:
