@@ -287,9 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     """Commands that live in their own modules (kept apart so this file stays small)."""
+    from canvas import cli_changes
     from canvas.cli_more import register
 
     register(sub, add)
+    cli_changes.register(sub, add)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -123,3 +123,24 @@ def same_origin(base_url: str, url: str) -> bool:
 
 def _dport(scheme: str) -> int:
     return 443 if scheme == "https" else 80
+
+
+def check_service_host(host: str, port: int, default_port: int, allowed_hosts: Iterable[str] = (),
+                       resolver: Resolver | None = system_resolver, *, what: str = "Host") -> None:
+    """The Canvas host rule for another service we connect to (notification endpoints): IP literals
+    and hosts resolving to non-public addresses only when allow-listed. Raise UrlRefused saying why."""
+    host = host.lower().strip("[]")
+    if _allowed(host, port, default_port, allowed_hosts):
+        return
+    if _literal_ip(host) is not None:
+        raise UrlRefused(f"{what} must be a name, not an IP address ({host}), unless it is in CANVAS_ALLOWED_HOSTS")
+    if resolver is None:
+        return
+    try:
+        addresses = resolver(host, port)
+    except UrlRefused:
+        raise UrlRefused(f"{what} {host} could not be resolved") from None
+    for address in addresses:
+        if not is_public_address(ipaddress.ip_address(address.split("%")[0])):
+            raise UrlRefused(f"{what} {host} is a private or loopback address; add it to CANVAS_ALLOWED_HOSTS "
+                             "to allow it")
