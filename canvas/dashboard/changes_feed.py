@@ -28,6 +28,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "due_reminder": (":material/alarm:", "Due-date reminder"),
 }
 ARROW = "→"
+TOAST_ORDER = ("grade_posted", "grade_changed", "due_date_changed", "assignment_added", "missing_changed",
+               "assignment_removed", "course_score_changed", "course_concluded")
 
 
 def kind_label(kind: str) -> str:
@@ -119,7 +121,9 @@ def toast_text(events: Sequence[Mapping[str, Any]], tz: ZoneInfo, letter_only: I
     hidden = set(letter_only)
     n = len(events)
     first = []
-    for e in events[:2]:
+    # The student's own work first (a grade, a moved date), then the course-level consequences.
+    ranked = sorted(events, key=lambda e: TOAST_ORDER.index(e.get("kind")) if e.get("kind") in TOAST_ORDER else 99)
+    for e in ranked[:2]:
         numbers = int(e.get("course_id") or 0) not in hidden
         plain = change_text(e, tz, numbers=numbers).replace("**", "")
         first.append(f"{md_escape(e.get('title') or 'Untitled')} {plain}")

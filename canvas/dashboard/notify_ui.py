@@ -39,7 +39,8 @@ def _show_feedback() -> None:
 
 # -- callbacks (fast: one transaction each) --------------------------------------------------
 def add_target(user_id: int) -> None:
-    url = str(st.session_state.get("notify_url") or "")  # the form clears it on submit: never echoed back
+    url = str(st.session_state.get("notify_url") or "")
+    st.session_state["notify_url"] = ""  # not kept in the session, never echoed back (also on errors)
     if not url.strip():
         _say("error", "Paste a notification URL first, such as ntfy://my-topic.")
         return
@@ -139,7 +140,7 @@ def _targets(user_id: int, targets: list[dict[str, Any]], frame: Any) -> None:
             status = f":red[last delivery failed: {fmt.md_escape(t['last_error'])}]"
         elif t.get("last_ok_at") is not None:
             status = f"last delivered {fmt.md_escape(fmt.relative(t['last_ok_at'], frame.now))}"
-        left.markdown(f":material/notifications: `{fmt.md_escape(t['label'])}` · {status}")
+        left.markdown(f":material/notifications: **{fmt.md_escape(t['label'])}** · {status}")
         right.button("Remove", key=f"notify_remove_{t['id']}", icon=":material/delete:", on_click=remove_target,
                      args=(user_id, int(t["id"])), width="stretch")
 
