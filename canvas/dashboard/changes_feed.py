@@ -117,19 +117,20 @@ def _ago(ts: Any, now: datetime) -> str:
 
 
 def toast_text(events: Sequence[Mapping[str, Any]], tz: ZoneInfo, letter_only: Iterable[int] = ()) -> str:
-    """The toast after a watched sync: how many changes and the first one or two, plainly."""
+    """The toast after a watched sync: how many changes and the most telling one, in one short line
+    (the feed has the rest)."""
     hidden = set(letter_only)
     n = len(events)
     first = []
     # The student's own work first (a grade, a moved date), then the course-level consequences.
     ranked = sorted(events, key=lambda e: TOAST_ORDER.index(e.get("kind")) if e.get("kind") in TOAST_ORDER else 99)
-    for e in ranked[:2]:
+    for e in ranked[:1]:
         numbers = int(e.get("course_id") or 0) not in hidden
         plain = change_text(e, tz, numbers=numbers).replace("**", "")
         first.append(f"{md_escape(e.get('title') or 'Untitled')} {plain}")
-    more = f" and {n - 2} more" if n > 2 else ""
+    more = f" (and {n - 1} more)" if n > 1 else ""
     head = "1 change from Canvas" if n == 1 else f"{n} changes from Canvas"
-    return f"{head}: " + "; ".join(first) + more + ". See What changed on the Overview."
+    return f"{head}: {first[0]}{more}." if first else f"{head}."
 
 
 def newest_id(events: Iterable[Mapping[str, Any]]) -> int:

@@ -59,11 +59,9 @@ def sidebar(frame: Any, *, on_feed: bool) -> None:
             letters = stakes_ui.letter_only_courses(uid, frame.version, {int(e["course_id"]) for e in new})
             st.toast(changes_feed.toast_text(new, frame.tz, letters), icon=":material/notifications_active:",
                      duration="long")
-    if unseen and not on_feed:
+    if unseen and not on_feed:  # on the Overview the feed itself shows them (and marks them seen)
         st.page_link(OVERVIEW, label=f"What changed: {unseen} new", icon=":material/notifications:",
                      help="Changes from your syncs you have not seen yet: open the Overview")
-    elif unseen:
-        st.caption(f":material/notifications: {unseen} new change{'s' if unseen != 1 else ''} on this page")
 
 
 @data.guarded

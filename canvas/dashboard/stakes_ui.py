@@ -70,12 +70,12 @@ def next_up_list(work: pd.DataFrame, now: datetime, key: str = "what_next") -> N
         shown[["stake", "name", "course_name", "when", "state", "link"]],
         hide_index=True, width="stretch", key=key,
         column_config={
-            "stake": st.column_config.TextColumn("At stake", width=80, help=HELP),
-            "name": st.column_config.TextColumn("Assignment", width=220),
-            "course_name": st.column_config.TextColumn("Course", width=150),
-            "when": st.column_config.TextColumn("Due", width=90),
-            "state": st.column_config.TextColumn("Status", width=100),
-            "link": st.column_config.LinkColumn("Canvas", display_text="Open ↗", width=70),
+            "stake": st.column_config.TextColumn("At stake", width=70, help=HELP),
+            "name": st.column_config.TextColumn("Assignment", width=160),
+            "course_name": st.column_config.TextColumn("Course", width=110),
+            "when": st.column_config.TextColumn("Due", width=75),
+            "state": st.column_config.TextColumn("Status", width=95),
+            "link": st.column_config.LinkColumn("Canvas", display_text="Open ↗", width=65),
         })
 
 

@@ -64,8 +64,9 @@ def test_toast_counts_and_names_the_first_changes():
                                                           "2026-12-10T06:59:00+00:00", id=2, title="Essay"),
               event("assignment_added", None, None, id=1, title="Quiz")]
     text = changes_feed.toast_text(events, TZ)
-    assert text.startswith("3 changes from Canvas: Lab 7 graded: 9; Essay due Mon Dec 7")
-    assert "and 1 more" in text and "**" not in text
+    assert text == "3 changes from Canvas: Lab 7 graded: 9 (and 2 more)."
+    moved = changes_feed.toast_text(events[1:], TZ)
+    assert moved == "2 changes from Canvas: Essay due Mon Dec 7, 11:59 PM → Wed Dec 9, 11:59 PM (and 1 more)."
     alone = changes_feed.toast_text(events[:1], TZ, letter_only={7})
-    assert alone.startswith("1 change from Canvas: Lab 7 graded: a new grade.")
+    assert alone == "1 change from Canvas: Lab 7 graded: a new grade."
     assert changes_feed.newest_id(events) == 3 and changes_feed.newest_id([]) == 0
