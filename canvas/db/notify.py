@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
@@ -74,16 +75,19 @@ def remove_target(conn: Connection, user_id: int, target_id: int) -> bool:
     return conn.execute(delete(t.notify_targets).where(c.user_id == user_id, c.id == target_id)).rowcount == 1
 
 
-def target_ciphertexts(conn: Connection) -> list[tuple[int, int, bytes]]:
-    """(target id, user id, ciphertext) of every target, locked: for key rotation."""
+def rotate_targets(conn: Connection, cipher: Any) -> int:
+    """Re-encrypt every stored URL under the key ring's primary key (`keys rotate`); a URL no key opens
+    is left as is (its deliveries fail with a message asking to add it again). Returns how many."""
     c = t.notify_targets.c
-    rows = conn.execute(select(c.id, c.user_id, c.url_ciphertext).with_for_update())
-    return [(int(r.id), int(r.user_id), bytes(r.url_ciphertext)) for r in rows]
-
-
-def set_target_ciphertext(conn: Connection, target_id: int, ciphertext: bytes) -> None:
-    conn.execute(update(t.notify_targets).where(t.notify_targets.c.id == target_id)
-                 .values(url_ciphertext=ciphertext))
+    rotated = 0
+    for row in conn.execute(select(c.id, c.url_ciphertext).with_for_update()).all():
+        try:
+            new = cipher.rotate(bytes(row.url_ciphertext))
+        except InvalidToken:  # no key in the ring opens it
+            continue
+        conn.execute(update(t.notify_targets).where(c.id == row.id).values(url_ciphertext=new))
+        rotated += 1
+    return rotated
 
 
 def recent_failures(conn: Connection, user_id: int, limit: int = 20) -> list[dict[str, Any]]:

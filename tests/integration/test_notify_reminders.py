@@ -95,3 +95,45 @@ def test_prefs_targets_and_the_seen_marker(engine, cipher) -> None:
         assert notify.enqueue_test(conn, user_id) == 1
         assert notify.remove_target(conn, user_id, tid)
         assert notify.outbox_counts(conn, user_id) == {}, "a removed target's queue goes with it"
+
+
+def _event(i: int) -> dict:
+    return {"kind": "grade_posted", "course_id": 1, "assignment_id": i, "title": f"Lab {i}", "before": None,
+            "after": 9, "html_url": None}
+
+
+def test_daily_digest_collects_the_days_changes_and_quiet_hours_hold_messages(engine, cipher) -> None:
+    with engine.begin() as conn:
+        user_id = conn.execute(text("INSERT INTO users (base_url, canvas_user_id, name, time_zone) "
+                                    "VALUES ('https://c.example', 8, 'S', 'UTC') RETURNING id")).scalar_one()
+        notify.add_target(conn, cipher, user_id, "json://127.0.0.1:9/digest")
+        notify.save_prefs(conn, user_id, digest="daily", digest_time="08:00")
+        notify.enqueue_changes(conn, user_id=user_id, run_id=1, events=[_event(1)])
+        notify.enqueue_changes(conn, user_id=user_id, run_id=2, events=[_event(2), _event(3)])
+        rows = conn.execute(text("SELECT kind, payload, deliver_after > now() AS later FROM notify_outbox")).all()
+    assert len(rows) == 1 and rows[0].kind == "digest" and rows[0].later
+    assert [e["title"] for e in rows[0].payload["events"]] == ["Lab 1", "Lab 2", "Lab 3"]
+
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM notify_outbox"))
+        now_h = conn.execute(text("SELECT extract(hour FROM now() AT TIME ZONE 'UTC')::int")).scalar_one()
+        start, end = f"{now_h:02d}:00", f"{(now_h + 2) % 24:02d}:00"
+        notify.save_prefs(conn, user_id, digest="per_sync", quiet_start=start, quiet_end=end,
+                          kinds=["grade_changed"])
+        notify.enqueue_changes(conn, user_id=user_id, run_id=3, events=[_event(4)])  # a kind not wanted
+        assert notify.outbox_counts(conn, user_id) == {}
+        notify.save_prefs(conn, user_id, kinds=["grade_posted"])
+        notify.enqueue_changes(conn, user_id=user_id, run_id=4, events=[_event(5)])
+        held = conn.execute(text("SELECT deliver_after - now() AS wait FROM notify_outbox")).scalar_one()
+    assert timedelta(hours=1) <= held <= timedelta(hours=2), "held until the quiet hours end"
+
+
+def test_keys_rotation_reencrypts_notification_urls(engine, cipher) -> None:
+    with engine.begin() as conn:
+        user_id = conn.execute(text("INSERT INTO users (base_url, canvas_user_id, name) "
+                                    "VALUES ('https://c.example', 9, 'S') RETURNING id")).scalar_one()
+        notify.add_target(conn, cipher, user_id, "ntfy://my-private-topic")
+        before = bytes(conn.execute(text("SELECT url_ciphertext FROM notify_targets")).scalar_one())
+        assert notify.rotate_targets(conn, cipher) == 1
+        after = bytes(conn.execute(text("SELECT url_ciphertext FROM notify_targets")).scalar_one())
+    assert after != before and cipher.decrypt(user_id, after) == "ntfy://my-private-topic"
