@@ -125,7 +125,7 @@ def drain_rate(ctx: Context, messages: int, threads: int) -> dict[str, Any]:
     with Endpoint() as endpoint:
         with engine.begin() as conn:
             uid = repo.upsert_user(conn, base_url="https://canvas.example", canvas_user_id=1, name="S", time_zone=None)
-            notify.add_target(conn, cipher, uid, endpoint.url())
+            notify.add_target(conn, cipher, uid, endpoint.url(), allowed_hosts=("127.0.0.1",))
             for _ in range(messages):
                 notify.enqueue_test(conn, uid)
         results: list[courier.DrainResult] = []

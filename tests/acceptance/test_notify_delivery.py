@@ -17,6 +17,8 @@ from tests.acceptance import test_worker_service as service
 from tests.acceptance.test_worker_service import q, wait_for
 from tests.notify_endpoint import Endpoint
 
+LOOPBACK = ("127.0.0.1",)  # CANVAS_ALLOWED_HOSTS of the test environment
+
 worker = service.worker  # the same fixture: `sync_worker.py` subprocesses with their logs
 
 FAST = {"CANVAS_NOTIFY_POLL_MS": "50"}
@@ -38,7 +40,7 @@ def test_a_changed_grade_reaches_the_endpoint_once(engine, settings, cipher, sim
     sync_user_now(engine, settings, user_id, trigger="cli", owner="test", cipher=cipher)  # baseline
     with Endpoint() as endpoint:
         with engine.begin() as conn:
-            target = notify.add_target(conn, cipher, user_id, endpoint.url())
+            target = notify.add_target(conn, cipher, user_id, endpoint.url(), allowed_hosts=LOOPBACK)
         data = sim.dataset(1)
         work = next(a for gs in data["assignment_groups"].values() for g in gs for a in g["assignments"]
                     if a.get("submission") and "score" in a["submission"] and a["submission"]["score"] is None
@@ -67,7 +69,7 @@ def test_sigkill_mid_delivery_loses_nothing_and_it_is_accepted_once(engine, ciph
     user_id = _plain_user(engine)
     with Endpoint(mode="hang_first") as endpoint:
         with engine.begin() as conn:
-            notify.add_target(conn, cipher, user_id, endpoint.url())
+            notify.add_target(conn, cipher, user_id, endpoint.url(), allowed_hosts=LOOPBACK)
             assert notify.enqueue_test(conn, user_id) == 1
         env = {**FAST, "CANVAS_NOTIFY_LEASE_SECONDS": "6"}
         a = worker(env=env, name="a")
@@ -90,7 +92,7 @@ def test_two_workers_racing_send_each_message_once(engine, cipher, worker) -> No
     n = 40
     with Endpoint(delay=0.02) as endpoint:
         with engine.begin() as conn:
-            notify.add_target(conn, cipher, user_id, endpoint.url())
+            notify.add_target(conn, cipher, user_id, endpoint.url(), allowed_hosts=LOOPBACK)
             for i in range(n):
                 notify.enqueue_changes(conn, user_id=user_id, run_id=i, events=[
                     {"kind": "assignment_added", "course_id": 1, "assignment_id": i, "title": f"Quiz {i}",
@@ -110,7 +112,7 @@ def test_failing_endpoint_is_retried_with_backoff_then_given_up_and_shown(engine
     user_id = _plain_user(engine)
     with Endpoint(mode="fail") as endpoint:
         with engine.begin() as conn:
-            target = notify.add_target(conn, cipher, user_id, endpoint.url())
+            target = notify.add_target(conn, cipher, user_id, endpoint.url(), allowed_hosts=LOOPBACK)
             notify.enqueue_test(conn, user_id)
         env = {**FAST, "CANVAS_NOTIFY_MAX_ATTEMPTS": "3", "CANVAS_NOTIFY_RETRY_BASE_MS": "400"}
         w = worker(env=env)

@@ -15,6 +15,8 @@ from canvas.notify import courier
 from canvas.sync.runner import sync_user_now
 from tests.notify_endpoint import Endpoint
 
+LOOPBACK = ("127.0.0.1",)  # CANVAS_ALLOWED_HOSTS of the test environment
+
 
 def _open_work(sim) -> dict:
     data = sim.dataset(1)
@@ -34,7 +36,7 @@ def test_one_reminder_per_assignment_and_lead_time_even_with_racing_scanners(eng
     sync_user_now(engine, settings, user_id, trigger="cli", owner="test", cipher=cipher)
     with Endpoint() as endpoint:
         with engine.begin() as conn:
-            notify.add_target(conn, cipher, user_id, endpoint.url())
+            notify.add_target(conn, cipher, user_id, endpoint.url(), allowed_hosts=LOOPBACK)
             notify.save_prefs(conn, user_id, lead_times_minutes="2d, 3h", kinds=["due_reminder"])
         queued: list[int] = []
         barrier = threading.Barrier(4)
@@ -66,7 +68,7 @@ def test_submitted_work_gets_no_reminder(engine, settings, cipher, sim, add_user
     with engine.begin() as conn:
         conn.execute(text("UPDATE canvas_assignments_cache SET due_at = now() + interval '1 hour', "
                           "submitted_at = now(), workflow_state = 'submitted' WHERE user_id = :u"), {"u": user_id})
-        notify.add_target(conn, cipher, user_id, "json://127.0.0.1:9/none")
+        notify.add_target(conn, cipher, user_id, "json://127.0.0.1:9/none", allowed_hosts=LOOPBACK)
         notify.save_prefs(conn, user_id, lead_times_minutes="3h")
     assert courier.queue_reminders(engine) == 0
 
@@ -82,6 +84,9 @@ def test_prefs_targets_and_the_seen_marker(engine, cipher) -> None:
         assert notify.get_prefs(conn, user_id)["quiet_start"] is None, "nothing stored after bad input"
         notify.save_prefs(conn, user_id, quiet_start="22:00", quiet_end="07:00", timezone="Europe/Paris")
         tid = notify.add_target(conn, cipher, user_id, "ntfy://secret-topic-name")
+        for refused in ("json://127.0.0.1:9/x", "json://10.0.0.7/x", "what://ever"):
+            with pytest.raises(UsageError):
+                notify.add_target(conn, cipher, user_id, refused, allowed_hosts=())
         changes.record(conn, user_id=user_id, run_id=None, changes=[])
         conn.execute(text("INSERT INTO change_events (user_id, kind, course_id, title) "
                           "VALUES (:u, 'assignment_added', 1, 'Quiz')"), {"u": user_id})
@@ -106,7 +111,7 @@ def test_daily_digest_collects_the_days_changes_and_quiet_hours_hold_messages(en
     with engine.begin() as conn:
         user_id = conn.execute(text("INSERT INTO users (base_url, canvas_user_id, name, time_zone) "
                                     "VALUES ('https://c.example', 8, 'S', 'UTC') RETURNING id")).scalar_one()
-        notify.add_target(conn, cipher, user_id, "json://127.0.0.1:9/digest")
+        notify.add_target(conn, cipher, user_id, "json://127.0.0.1:9/digest", allowed_hosts=LOOPBACK)
         notify.save_prefs(conn, user_id, digest="daily", digest_time="08:00")
         notify.enqueue_changes(conn, user_id=user_id, run_id=1, events=[_event(1)])
         notify.enqueue_changes(conn, user_id=user_id, run_id=2, events=[_event(2), _event(3)])
