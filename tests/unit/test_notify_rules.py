@@ -93,3 +93,11 @@ def test_delivery_errors_never_carry_the_url() -> None:
     text = "Failed to send to hooks.example.com:8443/s3cret-token/path?key=0123456789: 500"
     scrubbed = send.scrub(text, url)
     assert "s3cret" not in scrubbed and "0123456789" not in scrubbed and "hooks.example.com" not in scrubbed
+
+
+def test_log_lines_never_show_a_notification_url() -> None:
+    from canvas.log import redact
+
+    line = redact("could not deliver to discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js (timeout)")
+    assert "JHMHI8qBe7bk" not in line and "4174216298" not in line and line.startswith("could not deliver")
+    assert redact("see https://school.instructure.com/courses/1") == "see https://school.instructure.com/courses/1"
