@@ -112,7 +112,7 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
 
     from canvas.cli import _engine, emit
     from canvas.crypto import TokenCipher, add_primary_key, key_path, load_keyring
-    from canvas.db import jobs, repo
+    from canvas.db import jobs, notify, repo
 
     engine = _engine(settings)
     path = key_path(settings)
@@ -127,7 +127,9 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
             except InvalidToken:  # no key in the ring opens this row
                 unreadable.append(user_id)
                 jobs.mark_token_invalid(conn, user_id, "Stored token cannot be decrypted. Reconnect in Settings.")
-    doc = {"rotated": rotated, "unreadable": unreadable, "key_file": str(path)}
+        rotated_targets = notify.rotate_targets(conn, cipher)  # notification URLs use the same key ring
+    doc = {"rotated": rotated, "unreadable": unreadable, "key_file": str(path),
+           "rotated_notification_urls": rotated_targets}
     if args.json:
         emit(doc)
     else:

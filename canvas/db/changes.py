@@ -72,7 +72,7 @@ def record(conn: Connection, *, user_id: int, run_id: int | None, changes: list[
     from canvas.db import notify  # the outbox belongs to the same transaction
 
     rows = conn.execute(insert(t.change_events).returning(
-        t.change_events.c.id, t.change_events.c.detected_at), [
+        t.change_events.c.id, t.change_events.c.detected_at, sort_by_parameter_order=True), [
         {"user_id": user_id, "sync_run_id": run_id, **c.as_dict()} for c in changes]).all()
     events = [{**c.as_dict(), "id": int(r.id), "detected_at": r.detected_at.isoformat()}
               for c, r in zip(changes, rows, strict=True)]

@@ -10,17 +10,20 @@ two live senders never hold the same row (never twice while leases are honoured)
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from canvas.db import tables as t
+from canvas.errors import UsageError
 from canvas.notify import prefs as prefs_rules
 from canvas.notify import schedule
-from canvas.notify.urls import label
+from canvas.notify.urls import check_url, label
 
 TEST_KIND = "test"
 
@@ -52,9 +55,23 @@ def _zone_name(conn: Connection, user_id: int, prefs: dict[str, Any]) -> str | N
 
 
 # -- targets -----------------------------------------------------------------------------------
-def add_target(conn: Connection, cipher: Any, user_id: int, url: str) -> int:
-    """Store an Apprise URL encrypted (bound to the user like a Canvas token). Check it first with
-    canvas.notify.urls.check_url: this function stores what it is given."""
+MAX_TARGETS = 10
+
+
+def add_target(conn: Connection, cipher: Any, user_id: int, url: str, *,
+               allowed_hosts: Iterable[str] | None = None) -> int:
+    """Check an Apprise URL (canvas.notify.urls: Apprise must understand it, its host must pass the
+    Canvas host policy; `allowed_hosts` default: CANVAS_ALLOWED_HOSTS) and store it encrypted, bound
+    to the user like a Canvas token. Raises UsageError (one sentence, never the URL) on bad input."""
+    if allowed_hosts is None:
+        from canvas.config import get_settings
+
+        allowed_hosts = get_settings().allowed_hosts
+    url = check_url(url, allowed_hosts)
+    count = conn.execute(select(func.count()).select_from(t.notify_targets)
+                         .where(t.notify_targets.c.user_id == user_id)).scalar_one()
+    if count >= MAX_TARGETS:
+        raise UsageError(f"You can have at most {MAX_TARGETS} notification URLs; remove one first.")
     ciphertext = cipher.encrypt(user_id, url)
     return int(conn.execute(insert(t.notify_targets).values(
         user_id=user_id, url_ciphertext=ciphertext, label=label(url)).returning(t.notify_targets.c.id)).scalar_one())
@@ -74,16 +91,19 @@ def remove_target(conn: Connection, user_id: int, target_id: int) -> bool:
     return conn.execute(delete(t.notify_targets).where(c.user_id == user_id, c.id == target_id)).rowcount == 1
 
 
-def target_ciphertexts(conn: Connection) -> list[tuple[int, int, bytes]]:
-    """(target id, user id, ciphertext) of every target, locked: for key rotation."""
+def rotate_targets(conn: Connection, cipher: Any) -> int:
+    """Re-encrypt every stored URL under the key ring's primary key (`keys rotate`); a URL no key opens
+    is left as is (its deliveries fail with a message asking to add it again). Returns how many."""
     c = t.notify_targets.c
-    rows = conn.execute(select(c.id, c.user_id, c.url_ciphertext).with_for_update())
-    return [(int(r.id), int(r.user_id), bytes(r.url_ciphertext)) for r in rows]
-
-
-def set_target_ciphertext(conn: Connection, target_id: int, ciphertext: bytes) -> None:
-    conn.execute(update(t.notify_targets).where(t.notify_targets.c.id == target_id)
-                 .values(url_ciphertext=ciphertext))
+    rotated = 0
+    for row in conn.execute(select(c.id, c.url_ciphertext).with_for_update()).all():
+        try:
+            new = cipher.rotate(bytes(row.url_ciphertext))
+        except InvalidToken:  # no key in the ring opens it
+            continue
+        conn.execute(update(t.notify_targets).where(c.id == row.id).values(url_ciphertext=new))
+        rotated += 1
+    return rotated
 
 
 def recent_failures(conn: Connection, user_id: int, limit: int = 20) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from canvas import errors
 from canvas.config import Settings
 from canvas.crypto import TokenCipher, TokenUnreadable
 from canvas.db import notify as outbox
@@ -129,7 +130,7 @@ class Courier:
                 res = self.pass_once()
                 if res.handled:
                     continue  # more may be due right away
-            except SQLAlchemyError as exc:  # outages are the claim loop's to report
+            except (SQLAlchemyError, errors.DatabaseError) as exc:  # outages are the claim loop's to report
                 log.debug("Notification pass failed (%s); retrying", type(exc).__name__)
             except Exception:
                 log.exception("Notification pass failed")
