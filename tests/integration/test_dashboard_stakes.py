@@ -96,3 +96,20 @@ def test_one_letter_only_course_keeps_the_others_numbers(synced, app_env):
     others = table[table["course_name"] != course.name]
     assert mine["at_stake"].isna().all() and mine["stake_level"].notna().any()
     assert others["at_stake"].notna().any()
+
+
+def test_course_stakes_equal_the_one_by_one_engine_answers_on_every_demo_course(synced, app_env):
+    from canvas.analysis.stakes import at_stake
+    from canvas.dashboard import stakes_data
+
+    with app_env.connect() as conn:
+        ids = conn.execute(text("SELECT canvas_id FROM canvas_courses_cache WHERE user_id = :u"),
+                           {"u": synced}).scalars().all()
+        raws = [reads.grade_inputs(conn, user_id=synced, course_id=c) for c in ids]
+    checked = 0
+    for raw in raws:
+        inputs = from_canvas(raw["groups"], raw["course"])
+        got = stakes_data.course_stakes(raw).points
+        assert got == {int(i): float(at_stake(inputs, i)) for i in stakes_data.open_ids(raw)}
+        checked += len(got)
+    assert checked > 50

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -89,3 +90,38 @@ def test_letter_only_reads_restrict_quantitative_data():
     assert letter_only({"restrict_quantitative_data": True})
     assert not letter_only({"restrict_quantitative_data": False})
     assert not letter_only({})
+
+
+def _one_by_one(inputs):
+    return {a.id: at_stake(inputs, a.id) for a in inputs.assignments}
+
+
+@pytest.mark.parametrize(("inputs", "aid", "expected"), CASES)
+def test_stakes_for_a_whole_course_equal_the_one_by_one_answers(inputs, aid, expected):
+    assert stakes(inputs, [a.id for a in inputs.assignments]) == _one_by_one(inputs)
+
+
+def test_identical_exercises_share_one_answer_and_drops_still_count():
+    # 12 two-point exercises (drop lowest 2, e3 never dropped): some graded, some 0, one excused, the rest open;
+    # a 40% exam group alongside.
+    scores = [2, 1.5, 0, None, None, None, 2, None, 0, None, 1, None]
+    rows = [(f"e{i}", "E", score, 2) for i, score in enumerate(scores)]
+    inputs = course([*rows, ("x", "X", None, 100)],
+                    {"E": (60, DropRules(2, never_drop=frozenset({"e3"}))), "X": (40, DropRules())}, weighted=True)
+    inputs = replace(inputs, submissions=(*inputs.submissions, Submission("e11", None, excused=True)))
+    got = stakes(inputs, [a.id for a in inputs.assignments])
+    assert got == _one_by_one(inputs)
+    assert got["e4"] == got["e5"] == got["e7"] == got["e2"], "ungraded and a visible 0 are the same to the final"
+    assert got["e11"] != got["e4"], "an excused one is its own case (a what-if replaces the excuse)"
+
+
+def test_never_drop_membership_keeps_otherwise_identical_assignments_apart():
+    # drop lowest 1; b and c are both open 10-pointers, but c can never be dropped
+    inputs = course([("a", "g", 10, 10), ("b", "g", None, 10), ("c", "g", None, 10)],
+                    {"g": (None, DropRules(1, never_drop=frozenset({"c"})))})
+    assert stakes(inputs, ["b", "c"]) == {"b": D("0.00"), "c": D("50.00")} == {
+        "b": at_stake(inputs, "b"), "c": at_stake(inputs, "c")}
+
+
+def test_stakes_ignore_unknown_ids():
+    assert stakes(course([("a", "g", None, 10)], ONE), ["a", "ghost"]) == {"a": D("100.00"), "ghost": D(0)}
