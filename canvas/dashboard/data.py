@@ -182,7 +182,9 @@ def _course_grades(user_id: int, version: int, course_id: int) -> whatif_data.Co
     raw = _grade_inputs(user_id, version, course_id)
     try:
         return whatif_data.course_grades(raw)
-    except UsageError as exc:  # the calculator is strict; a cache it refuses means "no recomputation"
+    except (UsageError, ArithmeticError, ValueError) as exc:
+        # The calculator is strict: a cache it refuses means "no recomputation", which the Grades page
+        # says in one sentence (whatif_data.NOT_RECOMPUTED). There is no second, simpler calculator.
         log.warning("grade calculator refused course %s: %s", course_id, exc)
         return None
 
@@ -215,11 +217,6 @@ def overview_work(user_id: int, version: int, now: datetime, since: datetime) ->
 @guarded
 def snapshots(user_id: int, version: int) -> pd.DataFrame:
     return _snapshots(user_id, version)
-
-
-@guarded
-def grade_inputs(user_id: int, version: int, course_id: int) -> dict[str, Any]:
-    return _grade_inputs(user_id, version, course_id)
 
 
 @guarded
