@@ -30,6 +30,7 @@ from canvas.dashboard import whatif_data
 from canvas.db import reads, repo
 from canvas.db.engine import get_engine
 from canvas.errors import DatabaseError, UsageError
+from canvas.rows import GradeInputsDoc, GradesRefreshed, IdentityUserRow, RunningRun, SyncFacts, UserRow
 
 log = logging.getLogger(__name__)
 
@@ -98,32 +99,36 @@ def cipher() -> TokenCipher:
 
 # -- uncached one-row reads (status, version) ---------------------------------------------------
 @guarded
-def users() -> list[dict[str, Any]]:
+def users() -> list[UserRow]:
     with engine().connect() as conn:
         return reads.dashboard_users(conn)
 
 
 @guarded
-def user_for_identity(issuer: str, subject: str) -> dict[str, Any] | None:
+def user_for_identity(issuer: str, subject: str) -> IdentityUserRow | None:
     """Shared mode: the signed-in identity's own row (read live, never cached: it is who is looking)."""
     with engine().connect() as conn:
         return reads.user_for_identity(conn, issuer=issuer, subject=subject)
 
 
-@guarded
-def sync_facts(user_id: int) -> dict[str, Any] | None:
+def read_sync_facts(user_id: int) -> SyncFacts | None:
+    """Unguarded: raises on a database error (the sidebar's status poll shows its own one-liner)."""
     with engine().connect() as conn:
         return repo.sync_facts(conn, user_id=user_id)
 
 
-@guarded
-def running_run(user_id: int) -> dict[str, Any] | None:
+def read_running_run(user_id: int) -> RunningRun | None:
+    """Unguarded, like `read_sync_facts`."""
     with engine().connect() as conn:
         return reads.running_run(conn, user_id=user_id)
 
 
+sync_facts = guarded(read_sync_facts)
+running_run = guarded(read_running_run)
+
+
 @guarded
-def grades_refreshed_at(user_id: int) -> dict[str, Any]:
+def grades_refreshed_at(user_id: int) -> GradesRefreshed:
     with engine().connect() as conn:
         return reads.grades_refreshed_at(conn, user_id=user_id)
 
@@ -172,7 +177,7 @@ def _snapshots(user_id: int, version: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl="6h", max_entries=64, show_spinner=False)
-def _grade_inputs(user_id: int, version: int, course_id: int) -> dict[str, Any]:
+def _grade_inputs(user_id: int, version: int, course_id: int) -> GradeInputsDoc:
     with engine().connect() as conn:
         return reads.grade_inputs(conn, user_id=user_id, course_id=course_id)
 
