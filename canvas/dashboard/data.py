@@ -112,19 +112,21 @@ def user_for_identity(issuer: str, subject: str) -> IdentityUserRow | None:
 
 
 def read_sync_facts(user_id: int) -> SyncFacts | None:
-    """Unguarded: raises on a database error (the sidebar's status poll shows its own one-liner)."""
+    """Unguarded: raises on a database error (the sidebar's status poll shows its own one-liner
+    rather than stopping the page)."""
     with engine().connect() as conn:
         return repo.sync_facts(conn, user_id=user_id)
 
 
+@guarded
+def sync_facts(user_id: int) -> SyncFacts | None:
+    return read_sync_facts(user_id)
+
+
 def read_running_run(user_id: int) -> RunningRun | None:
-    """Unguarded, like `read_sync_facts`."""
+    """Unguarded, like `read_sync_facts` (only the sidebar's status poll reads it)."""
     with engine().connect() as conn:
         return reads.running_run(conn, user_id=user_id)
-
-
-sync_facts = guarded(read_sync_facts)
-running_run = guarded(read_running_run)
 
 
 @guarded
