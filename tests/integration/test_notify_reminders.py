@@ -142,3 +142,28 @@ def test_keys_rotation_reencrypts_notification_urls(engine, cipher) -> None:
         assert notify.rotate_targets(conn, cipher) == 1
         after = bytes(conn.execute(text("SELECT url_ciphertext FROM notify_targets")).scalar_one())
     assert after != before and cipher.decrypt(user_id, after) == "ntfy://my-private-topic"
+
+
+def test_retention_prunes_old_events_and_finished_messages_never_pending_ones(engine, cipher, settings) -> None:
+    from canvas.db import retention
+
+    with engine.begin() as conn:
+        user_id = conn.execute(text("INSERT INTO users (base_url, canvas_user_id, name) "
+                                    "VALUES ('https://c.example', 10, 'S') RETURNING id")).scalar_one()
+        tid = notify.add_target(conn, cipher, user_id, "ntfy://some-topic")
+        conn.execute(text("""
+            INSERT INTO change_events (user_id, kind, course_id, title, detected_at)
+            SELECT :u, 'grade_posted', 1, 'Lab', now() - make_interval(days => d) FROM unnest(ARRAY[1, 89, 91, 200]) d
+        """), {"u": user_id})
+        conn.execute(text("""
+            INSERT INTO notify_outbox (user_id, target_id, kind, dedupe_key, state, created_at, finished_at)
+            VALUES (:u, :t, 'test', 'a', 'sent', now() - interval '40 days', now() - interval '40 days'),
+                   (:u, :t, 'test', 'b', 'failed', now() - interval '31 days', now() - interval '31 days'),
+                   (:u, :t, 'test', 'c', 'sent', now() - interval '2 days', now() - interval '2 days'),
+                   (:u, :t, 'test', 'd', 'pending', now() - interval '60 days', NULL)
+        """), {"u": user_id, "t": tid})
+    res = retention.prune(engine, retention.Policy.from_settings(settings))
+    assert res.counts["change_events"] == 2 and res.counts["notify_outbox"] == 2
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT dedupe_key FROM notify_outbox ORDER BY dedupe_key")).scalars().all()
+    assert left == ["c", "d"]
