@@ -142,6 +142,15 @@ def test_notification_settings_save_mask_the_url_and_queue_a_test(synced, app_en
     assert "Test queued for 1 destination" in at.info[0].value
     with app_env.connect() as conn:
         assert notify.outbox_counts(conn, synced).get("pending") == 1
+        target_id = notify.list_targets(conn, synced)[0]["id"]
+
+    at.radio(key="notify_digest").set_value("daily")
+    _submit(at, "Save notification settings")
+    with app_env.connect() as conn:
+        assert notify.get_prefs(conn, synced)["digest"] == "daily"
+    at.button(key=f"notify_remove_{target_id}").click().run()
+    assert at.success[0].value == "Removed." and _stored(app_env, synced)[1] == 0
+    assert "No notification destinations yet." in texts(at)
 
 
 def test_a_delivery_given_up_is_shown_in_settings(synced, app_env, cipher):
