@@ -60,6 +60,9 @@ def deliver_one(engine: Engine, settings: Settings, cipher: TokenCipher, owner: 
         zone = outbox.user_time_zone(conn, claim.user_id)
     error: str | None = None
     try:
+        if claim.attempt > settings.notify_max_attempts:
+            # Taken over from dead senders again and again (a message that kills its worker): stop here.
+            raise send.DeliveryFailed("the worker sending it stopped before finishing, too many times")
         url = cipher.decrypt(claim.user_id, claim.url_ciphertext)
         urls.check_url(url, settings.allowed_hosts)  # again: DNS may point elsewhere since it was saved
         title, body = render.render(claim.kind, claim.payload, zone)
@@ -70,6 +73,9 @@ def deliver_one(engine: Engine, settings: Settings, cipher: TokenCipher, owner: 
         error = str(exc)
     except send.DeliveryFailed as exc:
         error = str(exc)
+    except Exception:  # a bug or a library surprise: the message takes the normal retry path, never loops
+        log.exception("Notification %s: unexpected error while sending", claim.id)
+        error = "the message could not be sent (unexpected error; see the worker's log)"
     with engine.begin() as conn:
         if error is None:
             ok = outbox.mark_sent(conn, claim)

@@ -182,3 +182,20 @@ def test_an_in_app_sender_delivers_only_its_users_messages(engine, settings, cip
         assert result.sent == 1 and len(endpoint.accepted) == 1
         with engine.connect() as conn:
             assert notify.outbox_counts(conn, ids[1]) == {"pending": 1}
+
+
+def test_a_message_whose_senders_keep_dying_is_given_up_not_sent_forever(engine, settings, cipher) -> None:
+    with Endpoint() as endpoint:
+        with engine.begin() as conn:
+            uid = conn.execute(text("INSERT INTO users (base_url, canvas_user_id, name) "
+                                    "VALUES ('https://c.example', 13, 'S') RETURNING id")).scalar_one()
+            notify.add_target(conn, cipher, uid, endpoint.url(), allowed_hosts=LOOPBACK)
+            notify.enqueue_test(conn, uid)
+            # as left by the last of several workers killed while sending it
+            conn.execute(text("UPDATE notify_outbox SET state = 'sending', attempt = :n, "
+                              "lease_until = now() - interval '1 second'"), {"n": settings.notify_max_attempts})
+        result = courier.drain(engine, settings, cipher, "w")
+        assert (result.given_up, endpoint.seen) == (1, [])
+        with engine.connect() as conn:
+            failures = notify.recent_failures(conn, uid)
+        assert "stopped before finishing" in failures[0]["last_error"]
