@@ -83,12 +83,14 @@ def record(conn: Connection, *, user_id: int, run_id: int | None, changes: list[
 # -- the feed ----------------------------------------------------------------------------------
 _FEED_COLUMNS = (t.change_events.c.id, t.change_events.c.kind, t.change_events.c.course_id,
                  t.change_events.c.assignment_id, t.change_events.c.title, t.change_events.c.before,
-                 t.change_events.c.after, t.change_events.c.detected_at, t.change_events.c.html_url)
+                 t.change_events.c.after, t.change_events.c.detected_at, t.change_events.c.html_url,
+                 t.change_events.c.sync_run_id)
 
 
 def list_changes(conn: Connection, user_id: int, *, since: datetime | None = None,
                  limit: int = 200) -> list[dict[str, Any]]:
-    """The user's change events, newest first (events after `since` only, when given)."""
+    """The user's change events, newest first (events after `since` only, when given): id, kind,
+    course_id, assignment_id, title, before, after, detected_at, html_url, sync_run_id."""
     e = t.change_events.c
     stmt = select(*_FEED_COLUMNS).where(e.user_id == user_id)
     if since is not None:

@@ -212,8 +212,9 @@ def enqueue_reminders(conn: Connection) -> int:
     values = []
     for r in rows:
         due: datetime = r["due_at"]
-        at = min(schedule.deliver_after(now, {"quiet_start": r["quiet_start"], "quiet_end": r["quiet_end"]},
-                                        r["zone"]), due)
+        at = schedule.deliver_after(now, {"quiet_start": r["quiet_start"], "quiet_end": r["quiet_end"]}, r["zone"])
+        if at >= due:
+            at = now  # quiet hours last past the due time: a reminder after it would be useless
         values.append({
             "user_id": r["user_id"], "target_id": r["target_id"], "kind": "reminder", "deliver_after": at,
             "dedupe_key": f"reminder:{r['canvas_id']}:{r['lead']}:{int(due.timestamp())}",
@@ -243,9 +244,10 @@ _CLAIM = text("""
        SET state = 'sending', lease_owner = :owner, lease_until = now() + make_interval(secs => :ttl),
            fence = o.fence + 1, attempt = o.attempt + 1
       FROM (SELECT id FROM notify_outbox
-             WHERE (state = 'pending' AND deliver_after <= now())
-                -- a sender that stopped renewing (killed, cut off): take its message over
-                OR (state = 'sending' AND lease_until < now())
+             WHERE ((state = 'pending' AND deliver_after <= now())
+                    -- a sender that stopped renewing (killed, cut off): take its message over
+                    OR (state = 'sending' AND lease_until < now()))
+               AND (CAST(:user AS bigint) IS NULL OR user_id = :user)
              ORDER BY deliver_after, id
              LIMIT :n
              FOR UPDATE SKIP LOCKED) c, notify_targets g
@@ -254,8 +256,10 @@ _CLAIM = text("""
 """)
 
 
-def claim_outbox(conn: Connection, *, owner: str, ttl: float, limit: int = 1) -> list[OutboxClaim]:
-    rows = conn.execute(_CLAIM, {"owner": owner, "ttl": ttl, "n": limit}).all()
+def claim_outbox(conn: Connection, *, owner: str, ttl: float, limit: int = 1,
+                 user_id: int | None = None) -> list[OutboxClaim]:
+    """Up to `limit` due messages (of one user when given: an in-app sender must not send others')."""
+    rows = conn.execute(_CLAIM, {"owner": owner, "ttl": ttl, "n": limit, "user": user_id}).all()
     return [OutboxClaim(int(r.id), int(r.fence), int(r.user_id), int(r.target_id), str(r.kind), dict(r.payload),
                         int(r.attempt), bytes(r.url_ciphertext)) for r in rows]
 

@@ -48,17 +48,21 @@ def backoff_seconds(settings: Settings, attempt: int) -> float:
 
 
 def deliver_one(engine: Engine, settings: Settings, cipher: TokenCipher, owner: str,
-                result: DrainResult | None = None) -> bool:
-    """Claim and deliver one due message; False when none is due."""
+                result: DrainResult | None = None, *, user_id: int | None = None) -> bool:
+    """Claim and deliver one due message (of `user_id` only, when given); False when none is due."""
     result = result if result is not None else DrainResult()
     with engine.begin() as conn:
-        claims = outbox.claim_outbox(conn, owner=owner, ttl=settings.notify_lease_seconds, limit=1)
+        claims = outbox.claim_outbox(conn, owner=owner, ttl=settings.notify_lease_seconds, limit=1,
+                                     user_id=user_id)
         if not claims:
             return False
         claim = claims[0]
         zone = outbox.user_time_zone(conn, claim.user_id)
     error: str | None = None
     try:
+        if claim.attempt > settings.notify_max_attempts:
+            # Taken over from dead senders again and again (a message that kills its worker): stop here.
+            raise send.DeliveryFailed("the worker sending it stopped before finishing, too many times")
         url = cipher.decrypt(claim.user_id, claim.url_ciphertext)
         urls.check_url(url, settings.allowed_hosts)  # again: DNS may point elsewhere since it was saved
         title, body = render.render(claim.kind, claim.payload, zone)
@@ -69,6 +73,9 @@ def deliver_one(engine: Engine, settings: Settings, cipher: TokenCipher, owner: 
         error = str(exc)
     except send.DeliveryFailed as exc:
         error = str(exc)
+    except Exception:  # a bug or a library surprise: the message takes the normal retry path, never loops
+        log.exception("Notification %s: unexpected error while sending", claim.id)
+        error = "the message could not be sent (unexpected error; see the worker's log)"
     with engine.begin() as conn:
         if error is None:
             ok = outbox.mark_sent(conn, claim)
@@ -91,13 +98,14 @@ def deliver_one(engine: Engine, settings: Settings, cipher: TokenCipher, owner: 
 
 
 def drain(engine: Engine, settings: Settings, cipher: TokenCipher, owner: str, *, max_messages: int = 200,
-          stop: threading.Event | None = None) -> DrainResult:
-    """Deliver due messages until none is left (at most `max_messages`, so other work gets its turn)."""
+          stop: threading.Event | None = None, user_id: int | None = None) -> DrainResult:
+    """Deliver due messages until none is left (at most `max_messages`, so other work gets its turn).
+    `user_id`: only that user's (the app sending a test message itself when no worker is alive)."""
     result = DrainResult()
     for _ in range(max_messages):
         if stop is not None and stop.is_set():
             break
-        if not deliver_one(engine, settings, cipher, owner, result):
+        if not deliver_one(engine, settings, cipher, owner, result, user_id=user_id):
             break
     return result
 

@@ -81,7 +81,9 @@ def _assignment_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[
     if old.get("due_at") != new.get("due_at"):
         out.append(Change("due_date_changed", cid, aid, title, _json(old.get("due_at")), _json(new.get("due_at")),
                           url))
-    if bool(old.get("missing")) != bool(new.get("missing")):
+    graded = any(c.kind in ("grade_posted", "grade_changed") for c in out)
+    # A grade clears "missing": saying so as well would be two notifications for one event.
+    if bool(old.get("missing")) != bool(new.get("missing")) and not (graded and not new.get("missing")):
         out.append(Change("missing_changed", cid, aid, title, bool(old.get("missing")), bool(new.get("missing")),
                           url))
     return out

@@ -167,3 +167,35 @@ def test_retention_prunes_old_events_and_finished_messages_never_pending_ones(en
     with engine.connect() as conn:
         left = conn.execute(text("SELECT dedupe_key FROM notify_outbox ORDER BY dedupe_key")).scalars().all()
     assert left == ["c", "d"]
+
+
+def test_an_in_app_sender_delivers_only_its_users_messages(engine, settings, cipher) -> None:
+    with Endpoint() as endpoint:
+        with engine.begin() as conn:
+            ids = [conn.execute(text("INSERT INTO users (base_url, canvas_user_id, name) "
+                                     "VALUES ('https://c.example', :n, 'S') RETURNING id"), {"n": n}).scalar_one()
+                   for n in (11, 12)]
+            for uid in ids:
+                notify.add_target(conn, cipher, uid, endpoint.url(f"hook/{uid}"), allowed_hosts=LOOPBACK)
+                notify.enqueue_test(conn, uid)
+        result = courier.drain(engine, settings, cipher, "app", user_id=ids[0])
+        assert result.sent == 1 and len(endpoint.accepted) == 1
+        with engine.connect() as conn:
+            assert notify.outbox_counts(conn, ids[1]) == {"pending": 1}
+
+
+def test_a_message_whose_senders_keep_dying_is_given_up_not_sent_forever(engine, settings, cipher) -> None:
+    with Endpoint() as endpoint:
+        with engine.begin() as conn:
+            uid = conn.execute(text("INSERT INTO users (base_url, canvas_user_id, name) "
+                                    "VALUES ('https://c.example', 13, 'S') RETURNING id")).scalar_one()
+            notify.add_target(conn, cipher, uid, endpoint.url(), allowed_hosts=LOOPBACK)
+            notify.enqueue_test(conn, uid)
+            # as left by the last of several workers killed while sending it
+            conn.execute(text("UPDATE notify_outbox SET state = 'sending', attempt = :n, "
+                              "lease_until = now() - interval '1 second'"), {"n": settings.notify_max_attempts})
+        result = courier.drain(engine, settings, cipher, "w")
+        assert (result.given_up, endpoint.seen) == (1, [])
+        with engine.connect() as conn:
+            failures = notify.recent_failures(conn, uid)
+        assert "stopped before finishing" in failures[0]["last_error"]

@@ -90,3 +90,11 @@ def test_recent_refresh_reports_grades_only() -> None:
     got = diff_graded(old, rows)
     assert kinds(got) == [("grade_posted", 1, None, 4)]
     assert got[0].title == "A1" and got[0].course_id == 1
+
+
+def test_a_grade_that_clears_missing_is_one_change() -> None:
+    old, new = [a(1, missing=True)], [a(1, missing=False, score=Decimal(6))]
+    assert kinds(diff_sync(by_id([c(1)]), by_id(old), [c(1)], new)) == [("grade_posted", 1, None, 6)]
+    old, new = [a(1, missing=False)], [a(1, missing=True, score=Decimal(0))]  # graded 0 and marked missing
+    assert kinds(diff_sync(by_id([c(1)]), by_id(old), [c(1)], new)) == [("grade_posted", 1, None, 0),
+                                                                         ("missing_changed", 1, False, True)]
