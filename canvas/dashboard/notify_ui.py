@@ -6,20 +6,27 @@ applies), stored encrypted by `canvas.db.notify.add_target`, and from then on sh
 masked label ("ntfy://…"). Messages never repeat it.
 
 Every save is one transaction after validation (`canvas.notify.prefs`): bad input shows the rule's
-one sentence and stores nothing. Delivery is the worker's: "Send a test" only queues a message.
+one sentence and stores nothing. Delivery is the worker's: "Send a test" queues a message; only when
+no worker is alive does the app drain that user's messages itself, in a background thread (the same
+claim, lease and fence as the worker, so the two can never both send it).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from canvas.dashboard import changes_feed, data, fmt
-from canvas.db import notify
+from canvas.dashboard import changes_feed, data, fmt, syncing
+from canvas.db import jobs, notify
 from canvas.errors import UsageError
+from canvas.notify import courier
 from canvas.notify import prefs as rules
+
+log = logging.getLogger(__name__)
 
 FEEDBACK = "notify_feedback"
 DIGEST_LABELS = {"per_sync": "One message per sync", "daily": "One daily digest"}
@@ -82,11 +89,32 @@ def save_prefs(user_id: int) -> None:
 def send_test(user_id: int) -> None:
     with data.engine().begin() as conn:
         queued = notify.enqueue_test(conn, user_id)
-    if queued:
-        _say("info", f"Test queued for {queued} destination{'s' if queued != 1 else ''}: the sync worker sends "
-                     "it within a minute. Delivery failures show below.")
-    else:
+        alive = jobs.any_worker_alive(conn)
+    if not queued:
         _say("error", "Add a notification URL first.")
+        return
+    where = f"{queued} destination{'s' if queued != 1 else ''}"
+    if alive:
+        _say("info", f"Test queued for {where}: the sync worker sends it within a minute. Reload this page to "
+                     "see whether it arrived; failures show below.")
+        return
+    _send_here(user_id)
+    _say("info", f"Sending a test to {where} now (no worker is running, so the app sends it). Reload this page "
+                 "in a few seconds to see whether it arrived.")
+
+
+def _send_here(user_id: int) -> None:
+    """Deliver this user's due messages from a background thread (touches only the database and the
+    notification services, never Streamlit; the page learns the outcome from the targets' rows)."""
+    engine, settings, cipher = data.engine(), data.settings(), data.cipher()
+
+    def run() -> None:
+        try:
+            courier.drain(engine, settings, cipher, syncing.owner_name(), max_messages=20, user_id=user_id)
+        except Exception as exc:  # the outbox row stays pending for the next sender
+            log.warning("in-app notification send failed: %s", type(exc).__name__)
+
+    threading.Thread(target=run, name=f"canvas-notify-{user_id}", daemon=True).start()
 
 
 # -- reads -----------------------------------------------------------------------------------

@@ -7,13 +7,15 @@ is synced again (`sync_user_now`), which records change events in the sync trans
 from __future__ import annotations
 
 import re
+import time
 
 from sqlalchemy import text
 
 from canvas.dashboard import fmt
-from canvas.db import changes, notify
+from canvas.db import changes, jobs, notify
 from tests.integration.conftest import PAGES
 from tests.integration.test_dashboard_pages import run_page, texts
+from tests.notify_endpoint import Endpoint
 
 SECRET_URL = "ntfy://s3cr3t-topic-9f2c"
 
@@ -138,6 +140,8 @@ def test_notification_settings_save_mask_the_url_and_queue_a_test(synced, app_en
     at = run_page(PAGES["settings"])
     assert at.text_input(key="notify_leads").value == "2d, 3h", "saved values shown again"
 
+    with app_env.begin() as conn:  # a live worker: the app only queues the test
+        jobs.beat(conn, worker_id="host-a:1:x", host="host-a", pid=1, current_user=None, synced=0)
     at.button(key="notify_test").click().run()
     assert "Test queued for 1 destination" in at.info[0].value
     with app_env.connect() as conn:
@@ -151,6 +155,25 @@ def test_notification_settings_save_mask_the_url_and_queue_a_test(synced, app_en
     at.button(key=f"notify_remove_{target_id}").click().run()
     assert at.success[0].value == "Removed." and _stored(app_env, synced)[1] == 0
     assert "No notification destinations yet." in texts(at)
+
+
+def test_send_a_test_without_a_worker_delivers_it_from_the_app(synced, app_env):
+    with Endpoint() as endpoint:
+        at = run_page(PAGES["settings"])
+        at.text_input(key="notify_url").input(endpoint.url())
+        _submit(at, "Add")
+        assert "Saved" in at.success[0].value
+        at.button(key="notify_test").click().run()
+        assert "Sending a test to 1 destination now" in at.info[0].value
+        deadline = time.monotonic() + 30
+        while not endpoint.accepted and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(endpoint.accepted) == 1, "the loopback endpoint received the test message"
+        with app_env.connect() as conn:
+            assert notify.outbox_counts(conn, synced).get("sent") == 1
+        at = run_page(PAGES["settings"])
+        assert "last delivered" in texts(at)
+        assert "s3cret-path-token" not in texts(at) + str(endpoint.accepted[0].get("title", ""))
 
 
 def test_a_delivery_given_up_is_shown_in_settings(synced, app_env, cipher):
