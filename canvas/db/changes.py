@@ -2,7 +2,7 @@
 
 `before_write` / `after_write` are called by `repo.write_full_sync` inside the sync transaction (and
 `before_graded` / `after_graded` by `repo.merge_graded`), so an event exists exactly when the cache
-change that caused it committed. The comparison itself is pure (canvas.sync.changes).
+change that caused it committed. The comparison itself is pure (canvas.analysis.changes).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from canvas import models
+from canvas.analysis import changes as diff
 from canvas.db import tables as t
-from canvas.sync import changes as diff
 
 
 @dataclass(frozen=True)
