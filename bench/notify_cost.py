@@ -55,8 +55,8 @@ def _write(engine: Any, uid: int, run_id: int, data: Any) -> float:
 
 def _detect(engine: Any, uid: int, run_id: int, data: Any) -> tuple[float, int]:
     """Change detection alone: read the old rows, compare, record the events (rolled back)."""
+    from canvas.analysis import changes as diff
     from canvas.db import changes
-    from canvas.sync import changes as diff
 
     with engine.connect() as conn:
         t = time.perf_counter()

@@ -41,7 +41,7 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
         if repo.get_user(conn, args.user) is None:
             raise errors.UsageError(f"no user with id {args.user}")
         rows = changes.list_changes(conn, args.user, since=since, limit=args.limit)
-    items = [{k: r[k] for k in FIELDS} for r in rows]
+    items = [{k: v for k, v in r.items() if k in FIELDS} for r in rows]
     if args.json:
         emit({"changes": items})
         return 0

@@ -28,6 +28,7 @@ class Endpoint:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 doc = json.loads(body or b"{}")
+                doc["_message_id"] = self.headers.get("X-Canvas-Dashboard-Message")
                 with outer._lock:
                     outer.seen.append((time.monotonic(), doc))
                     first = len(outer.seen) == 1

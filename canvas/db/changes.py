@@ -2,21 +2,22 @@
 
 `before_write` / `after_write` are called by `repo.write_full_sync` inside the sync transaction (and
 `before_graded` / `after_graded` by `repo.merge_graded`), so an event exists exactly when the cache
-change that caused it committed. The comparison itself is pure (canvas.sync.changes).
+change that caused it committed. The comparison itself is pure (canvas.analysis.changes).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from canvas import models
+from canvas.analysis import changes as diff
 from canvas.db import tables as t
-from canvas.sync import changes as diff
+from canvas.rows import ChangeEvent
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ _FEED_COLUMNS = (t.change_events.c.id, t.change_events.c.kind, t.change_events.c
 
 
 def list_changes(conn: Connection, user_id: int, *, since: datetime | None = None,
-                 limit: int = 200) -> list[dict[str, Any]]:
+                 limit: int = 200) -> list[ChangeEvent]:
     """The user's change events, newest first (events after `since` only, when given): id, kind,
     course_id, assignment_id, title, before, after, detected_at, html_url, sync_run_id."""
     e = t.change_events.c
@@ -96,7 +97,7 @@ def list_changes(conn: Connection, user_id: int, *, since: datetime | None = Non
     if since is not None:
         stmt = stmt.where(e.detected_at > since)
     stmt = stmt.order_by(e.detected_at.desc(), e.id.desc()).limit(limit)
-    return [dict(r) for r in conn.execute(stmt).mappings()]
+    return [cast(ChangeEvent, dict(r)) for r in conn.execute(stmt).mappings()]
 
 
 def last_seen(conn: Connection, user_id: int) -> datetime | None:

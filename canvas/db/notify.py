@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from cryptography.fernet import InvalidToken
 from sqlalchemy import Connection, delete, func, select, text, update
@@ -24,31 +24,32 @@ from canvas.errors import UsageError
 from canvas.notify import prefs as prefs_rules
 from canvas.notify import schedule
 from canvas.notify.urls import check_url, label
+from canvas.rows import NotifyFailure, NotifyPrefs, NotifyTarget
 
 TEST_KIND = "test"
 
 
 # -- preferences -------------------------------------------------------------------------------
-def get_prefs(conn: Connection, user_id: int) -> dict[str, Any]:
+def get_prefs(conn: Connection, user_id: int) -> NotifyPrefs:
     """The user's preferences (defaults when never saved); `timezone` None means the Canvas profile's."""
     row = conn.execute(select(t.notify_prefs).where(t.notify_prefs.c.user_id == user_id)).mappings().first()
     out = dict(prefs_rules.DEFAULTS)
     if row is not None:
         out.update({k: row[k] for k in prefs_rules.DEFAULTS})
         out["kinds"], out["lead_times_minutes"] = list(row["kinds"]), list(row["lead_times_minutes"])
-    return out
+    return cast(NotifyPrefs, out)
 
 
-def save_prefs(conn: Connection, user_id: int, **changes: Any) -> dict[str, Any]:
+def save_prefs(conn: Connection, user_id: int, **changes: Any) -> NotifyPrefs:
     """Validate and store (canvas.notify.prefs rules: UsageError on bad input); returns the result."""
-    values = prefs_rules.validate(get_prefs(conn, user_id), **changes)
+    values = prefs_rules.validate(dict(get_prefs(conn, user_id)), **changes)
     stmt = insert(t.notify_prefs).values(user_id=user_id, **values)
     conn.execute(stmt.on_conflict_do_update(index_elements=["user_id"],
                                             set_={**values, "updated_at": func.now()}))
-    return values
+    return cast(NotifyPrefs, values)
 
 
-def _zone_name(conn: Connection, user_id: int, prefs: dict[str, Any]) -> str | None:
+def _zone_name(conn: Connection, user_id: int, prefs: NotifyPrefs) -> str | None:
     if prefs.get("timezone"):
         return str(prefs["timezone"])
     return conn.execute(select(t.users.c.time_zone).where(t.users.c.id == user_id)).scalar_one_or_none()
@@ -77,12 +78,12 @@ def add_target(conn: Connection, cipher: Any, user_id: int, url: str, *,
         user_id=user_id, url_ciphertext=ciphertext, label=label(url)).returning(t.notify_targets.c.id)).scalar_one())
 
 
-def list_targets(conn: Connection, user_id: int) -> list[dict[str, Any]]:
+def list_targets(conn: Connection, user_id: int) -> list[NotifyTarget]:
     """id, label ("ntfy://…"), created_at, last_ok_at, last_error, last_error_at: never the URL."""
     c = t.notify_targets.c
     rows = conn.execute(select(c.id, c.label, c.created_at, c.last_ok_at, c.last_error, c.last_error_at)
                         .where(c.user_id == user_id).order_by(c.id)).mappings()
-    return [dict(r) for r in rows]
+    return [cast(NotifyTarget, dict(r)) for r in rows]
 
 
 def remove_target(conn: Connection, user_id: int, target_id: int) -> bool:
@@ -106,7 +107,7 @@ def rotate_targets(conn: Connection, cipher: Any) -> int:
     return rotated
 
 
-def recent_failures(conn: Connection, user_id: int, limit: int = 20) -> list[dict[str, Any]]:
+def recent_failures(conn: Connection, user_id: int, limit: int = 20) -> list[NotifyFailure]:
     """Messages given up on, newest first: id, target_id, label, kind, attempts, last_error, failed_at."""
     rows = conn.execute(text("""
         SELECT o.id, o.target_id, g.label, o.kind, o.attempt AS attempts, o.last_error, o.finished_at AS failed_at
@@ -114,7 +115,7 @@ def recent_failures(conn: Connection, user_id: int, limit: int = 20) -> list[dic
          WHERE o.user_id = :u AND o.state = 'failed'
          ORDER BY o.finished_at DESC, o.id DESC LIMIT :n
     """), {"u": user_id, "n": limit}).mappings()
-    return [dict(r) for r in rows]
+    return [cast(NotifyFailure, dict(r)) for r in rows]
 
 
 def outbox_counts(conn: Connection, user_id: int | None = None) -> dict[str, int]:

@@ -244,7 +244,7 @@ worker_heartbeats = Table(
 
 # -- change feed and notifications (issue 12) ---------------------------------------------------
 # What a sync found different from the previous one, detected by comparing old and new rows in the
-# sync's own transaction (canvas.sync.changes). Pruned by the retention rule.
+# sync's own transaction (canvas.analysis.changes). Pruned by the retention rule.
 change_events = Table(
     "change_events",
     metadata,

@@ -66,7 +66,7 @@ def deliver_one(engine: Engine, settings: Settings, cipher: TokenCipher, owner: 
         url = cipher.decrypt(claim.user_id, claim.url_ciphertext)
         urls.check_url(url, settings.allowed_hosts)  # again: DNS may point elsewhere since it was saved
         title, body = render.render(claim.kind, claim.payload, zone)
-        send.send(url, title, body, timeout=settings.notify_timeout_s)
+        send.send(url, title, body, timeout=settings.notify_timeout_s, message_id=f"outbox-{claim.id}")
     except TokenUnreadable:
         error = "the stored notification URL cannot be decrypted (key changed); add it again"
     except UsageError as exc:  # the host policy refused it now

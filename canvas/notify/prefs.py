@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from canvas.analysis.changes import KINDS as CHANGE_KINDS
 from canvas.errors import UsageError
-from canvas.sync.changes import KINDS as CHANGE_KINDS
 
 REMINDER = "due_reminder"
 KINDS = (*CHANGE_KINDS, REMINDER)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,7 +31,7 @@ def _next_local(local: datetime, hhmm: str) -> datetime:
     return candidate
 
 
-def deliver_after(now: datetime, prefs: dict[str, Any], tz_name: str | None) -> datetime:
+def deliver_after(now: datetime, prefs: Mapping[str, Any], tz_name: str | None) -> datetime:
     """`now`, or the end of the quiet hours when `now` falls inside them."""
     start, end = prefs.get("quiet_start"), prefs.get("quiet_end")
     if not start or not end:
@@ -41,7 +42,7 @@ def deliver_after(now: datetime, prefs: dict[str, Any], tz_name: str | None) -> 
     return _next_local(local, end).astimezone(UTC)
 
 
-def digest_slot(now: datetime, prefs: dict[str, Any], tz_name: str | None) -> tuple[str, datetime]:
+def digest_slot(now: datetime, prefs: Mapping[str, Any], tz_name: str | None) -> tuple[str, datetime]:
     """The daily digest this moment's changes belong to: (its key, when it is sent)."""
     local = now.astimezone(zone(tz_name))
     at = _next_local(local, prefs.get("digest_time") or "08:00")

@@ -7,7 +7,7 @@ error kept for Settings has every piece of it scrubbed.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from canvas.log import register_secret
 
@@ -36,13 +36,25 @@ def scrub(text: str, url: str) -> str:
     return text
 
 
-def send(url: str, title: str, body: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+# Generic webhooks get the message's id as a header: a receiver can drop the rare repeat (a worker
+# killed after the endpoint accepted a message but before recording it; the outbox is at least once).
+_WEBHOOKS = frozenset({"json", "jsons", "form", "forms", "xml", "xmls"})
+MESSAGE_ID_HEADER = "X-Canvas-Dashboard-Message"
+
+
+def with_message_id(url: str, message_id: str | None) -> str:
+    if not message_id or url.split("://", 1)[0].lower() not in _WEBHOOKS:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}+{MESSAGE_ID_HEADER}={quote(message_id)}"
+
+
+def send(url: str, title: str, body: str, *, timeout: float = DEFAULT_TIMEOUT, message_id: str | None = None) -> None:
     import apprise
 
     for piece in _pieces(url):
         register_secret(piece)
     apobj = apprise.Apprise()
-    if not apobj.add(url):
+    if not apobj.add(with_message_id(url, message_id)):
         raise DeliveryFailed("the notification URL is no longer valid; remove it and add it again")
     result = apobj.notify(body=body, title=title, timeout=timeout)
     if result:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from canvas.api.hosts import Resolver, check_service_host, system_resolver
 from canvas.errors import UsageError
+from canvas.netpolicy import Resolver, check_service_host, system_resolver
 
 # Schemes whose host part is the server Apprise connects to. Others (discord://, tgram://, ...)
 # carry ids or tokens there and always talk to their public cloud service.

@@ -85,6 +85,9 @@ def test_sigkill_mid_delivery_loses_nothing_and_it_is_accepted_once(engine, ciph
     assert len(endpoint.accepted) == 1
     assert len(endpoint.seen) == 2
     assert _outbox(engine)[0].attempt == 2
+    # both tries carry the message's id, so a receiver that did get the first one can drop the repeat
+    ids = {doc["_message_id"] for _, doc in endpoint.seen}
+    assert ids == {f"outbox-{_outbox(engine)[0].id}"}
 
 
 def test_two_workers_racing_send_each_message_once(engine, cipher, worker) -> None:

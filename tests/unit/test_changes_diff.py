@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from canvas.sync.changes import diff_graded, diff_sync
+from canvas.analysis.changes import diff_graded, diff_sync
 
 DUE = datetime(2026, 12, 10, 23, 59, tzinfo=UTC)
 
