@@ -20,6 +20,7 @@ import streamlit as st
 
 from canvas.dashboard import changes_feed, data, fmt, stakes_ui
 from canvas.db import changes
+from canvas.rows import ChangeEvent
 
 FEED_LIMIT = 50
 EARLIER_LIMIT = 10
@@ -32,7 +33,7 @@ def _state(user_id: int) -> dict[str, Any]:
 
 
 @data.guarded
-def _sidebar_reads(user_id: int, first: bool) -> tuple[list[dict[str, Any]], int, datetime | None]:
+def _sidebar_reads(user_id: int, first: bool) -> tuple[list[ChangeEvent], int, datetime | None]:
     with data.engine().connect() as conn:
         recent = changes.list_changes(conn, user_id, limit=20)
         unseen = changes.unseen_count(conn, user_id)
@@ -65,7 +66,7 @@ def sidebar(frame: Any, *, on_feed: bool) -> None:
 
 
 @data.guarded
-def _feed_reads(user_id: int, since: datetime | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _feed_reads(user_id: int, since: datetime | None) -> tuple[list[ChangeEvent], list[ChangeEvent]]:
     with data.engine().connect() as conn:
         shown = changes.list_changes(conn, user_id, since=since, limit=FEED_LIMIT)
         earlier = [] if shown else changes.list_changes(conn, user_id, limit=EARLIER_LIMIT)
@@ -105,8 +106,8 @@ def feed(frame: Any, courses: Any) -> None:
                 _lines(earlier, names, letters, frame)
 
 
-def _lines(events: list[dict[str, Any]], names: dict[int, str], letters: set[int], frame: Any) -> None:
-    def line(e: dict[str, Any]) -> None:
+def _lines(events: list[ChangeEvent], names: dict[int, str], letters: set[int], frame: Any) -> None:
+    def line(e: ChangeEvent) -> None:
         cid = int(e["course_id"])
         st.markdown(changes_feed.feed_line(e, names.get(cid), frame.tz, frame.now, numbers=cid not in letters))
 

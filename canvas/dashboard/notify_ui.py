@@ -25,6 +25,7 @@ from canvas.db import jobs, notify
 from canvas.errors import UsageError
 from canvas.notify import courier
 from canvas.notify import prefs as rules
+from canvas.rows import NotifyFailure, NotifyPrefs, NotifyTarget
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def _send_here(user_id: int) -> None:
 
 # -- reads -----------------------------------------------------------------------------------
 @data.guarded
-def _reads(user_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+def _reads(user_id: int) -> tuple[NotifyPrefs, list[NotifyTarget], list[NotifyFailure]]:
     with data.engine().connect() as conn:
         return notify.get_prefs(conn, user_id), notify.list_targets(conn, user_id), \
             notify.recent_failures(conn, user_id)
@@ -149,24 +150,24 @@ def section(frame: Any) -> None:
     _failures(failures, frame)
 
 
-def _targets(user_id: int, targets: list[dict[str, Any]], frame: Any) -> None:
+def _targets(user_id: int, targets: list[NotifyTarget], frame: Any) -> None:
     if not targets:
         st.caption("No notification destinations yet.")
         return
     for t in targets:
         left, right = st.columns([4, 1], vertical_alignment="center")
         status = "never used"
-        if t.get("last_error") and (t.get("last_ok_at") is None or
-                                    (t.get("last_error_at") and t["last_error_at"] > t["last_ok_at"])):
-            status = f":red[last delivery failed: {fmt.md_escape(t['last_error'])}]"
-        elif t.get("last_ok_at") is not None:
-            status = f"last delivered {fmt.md_escape(fmt.relative(t['last_ok_at'], frame.now))}"
+        ok_at, error, error_at = t["last_ok_at"], t["last_error"], t["last_error_at"]
+        if error and (ok_at is None or (error_at is not None and error_at > ok_at)):
+            status = f":red[last delivery failed: {fmt.md_escape(error)}]"
+        elif ok_at is not None:
+            status = f"last delivered {fmt.md_escape(fmt.relative(ok_at, frame.now))}"
         left.markdown(f":material/notifications: **{fmt.md_escape(t['label'])}** · {status}")
         right.button("Remove", key=f"notify_remove_{t['id']}", icon=":material/delete:", on_click=remove_target,
                      args=(user_id, int(t["id"])), width="stretch")
 
 
-def _prefs_form(user_id: int, prefs: dict[str, Any], frame: Any) -> None:
+def _prefs_form(user_id: int, prefs: NotifyPrefs, frame: Any) -> None:
     with st.form("notify_prefs", border=True):
         st.multiselect("Send me", list(rules.KINDS), default=list(prefs["kinds"]), key="notify_kinds",
                        format_func=changes_feed.kind_label)
@@ -190,7 +191,7 @@ def _prefs_form(user_id: int, prefs: dict[str, Any], frame: Any) -> None:
                               on_click=save_prefs, args=(user_id,))
 
 
-def _failures(failures: list[dict[str, Any]], frame: Any) -> None:
+def _failures(failures: list[NotifyFailure], frame: Any) -> None:
     if not failures:
         return
     st.markdown("**Deliveries that failed** (tried several times, then given up)")
