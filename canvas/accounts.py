@@ -18,7 +18,6 @@ from canvas.api.hosts import CheckedUrl, check_base_url
 from canvas.api.oauth import (
     OAuthClient,
     OAuthConfig,
-    OAuthStateError,
     authorization_url,
     callback_params,
     new_state,
@@ -28,7 +27,7 @@ from canvas.api.oauth import (
 from canvas.config import Settings
 from canvas.crypto import TokenCipher, token_hint
 from canvas.db import jobs, repo
-from canvas.errors import BadResponseError, CanvasDashboardError, UsageError
+from canvas.errors import AccountTaken, BadResponseError, CanvasDashboardError, OAuthStateError, PastedTokensRefused
 from canvas.tokens import OAuthTokens, access_token_for, pack
 
 log = logging.getLogger(__name__)
@@ -80,15 +79,6 @@ class Identity:
 
     issuer: str
     subject: str
-
-
-class PastedTokensRefused(UsageError):
-    """This shared dashboard connects Canvas with "Connect Canvas" (OAuth); pasted personal access
-    tokens are turned off by the operator (CANVAS_ALLOW_PASTED_TOKENS)."""
-
-
-class AccountTaken(UsageError):
-    """This Canvas account is already connected to another sign-in on this dashboard."""
 
 
 def pasted_tokens_allowed(settings: Settings) -> bool:

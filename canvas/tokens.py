@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, text
 
 from canvas import errors
-from canvas.api.oauth import OAuthClient, OAuthReauthorize
+from canvas.api.oauth import OAuthClient
 from canvas.config import Settings
-from canvas.crypto import TokenCipher, TokenUnreadable
+from canvas.crypto import TokenCipher
 from canvas.db import jobs, repo
 from canvas.log import register_secret
 
@@ -62,11 +62,8 @@ def unpack(plain: str) -> OAuthTokens | None:
 
 def _decrypt(cipher: TokenCipher, row: repo.TokenRow) -> str:
     if row.token_ciphertext is None:
-        raise errors.AuthError(401, "-", "no Canvas token saved")
-    try:
-        plain = cipher.decrypt(row.id, row.token_ciphertext)
-    except TokenUnreadable:
-        raise errors.AuthError(401, "-", "stored token cannot be decrypted") from None
+        raise errors.NoTokenSaved()
+    plain = cipher.decrypt(row.id, row.token_ciphertext)  # TokenUnreadable when no key opens it
     register_secret(plain)
     return plain
 
@@ -88,8 +85,9 @@ def access_token_for(engine: Engine, settings: Settings, cipher: TokenCipher, us
                      oauth_client: Callable[[Settings, str], OAuthClient] = OAuthClient.for_settings) -> str:
     """A Canvas access token for this user, valid for at least `min_ttl` more (OAuth users).
 
-    Raises AuthError when there is no usable token (none saved, unreadable, or Canvas refused the
-    refresh: then the user is also marked "reconnect Canvas"), OAuthClientError when Canvas refuses
+    Raises TokenUnusable when there is no usable token (NoTokenSaved, TokenUnreadable, or
+    OAuthReauthorize when Canvas refused the refresh: then the user is also marked "reconnect
+    Canvas"), OAuthClientError when Canvas refuses
     the developer key, TransportError/ServerError when Canvas can't be reached (try again later)."""
     with engine.connect() as conn:
         row = repo.token_row(conn, user_id)
@@ -107,7 +105,7 @@ def access_token_for(engine: Engine, settings: Settings, cipher: TokenCipher, us
 
 def _refresh(engine: Engine, settings: Settings, cipher: TokenCipher, user_id: int, min_ttl: timedelta,
              now: datetime, oauth_client: Callable[[Settings, str], OAuthClient]) -> str:
-    refused: OAuthReauthorize | None = None
+    refused: errors.OAuthReauthorize | None = None
     with engine.begin() as conn:
         _bound_lock_wait(conn, settings)
         row = repo.token_row(conn, user_id, lock=True)  # waits while another process refreshes
@@ -122,7 +120,7 @@ def _refresh(engine: Engine, settings: Settings, cipher: TokenCipher, user_id: i
         try:
             with oauth_client(settings, row.base_url) as client:
                 grant = client.refresh(tokens.refresh)
-        except OAuthReauthorize as exc:
+        except errors.OAuthReauthorize as exc:
             jobs.mark_token_invalid(conn, user_id, REFRESH_REFUSED_MESSAGE)
             refused = exc  # committed below, then raised
         else:

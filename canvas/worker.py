@@ -210,7 +210,7 @@ class Worker:
             log.info("User %s: released on shutdown", claim.user_id)
         except errors.LeaseLostError:
             log.warning("User %s: lease lost; result discarded (another worker owns it)", claim.user_id)
-        except errors.AuthError as exc:
+        except errors.TokenUnusable as exc:
             self._count_failure()
             log.warning("User %s: token rejected by Canvas (%s); no more attempts until it is replaced",
                         claim.user_id, exc.detail)

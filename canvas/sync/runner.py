@@ -28,10 +28,6 @@ from canvas.tokens import SYNC_MIN_TTL, access_token_for
 log = logging.getLogger("canvas.sync")
 
 
-class SyncBusy(errors.CanvasDashboardError):
-    """A sync for this user is already running."""
-
-
 @dataclass
 class SyncResult:
     user_id: int
@@ -123,7 +119,7 @@ def claim_or_busy(engine: Engine, user_id: int, owner: str, ttl: float, kind: st
         jobs.ensure_job(conn, user_id)
         claim = jobs.claim_user(conn, user_id=user_id, owner=owner, ttl=ttl, kind=kind)
     if claim is None:
-        raise SyncBusy(f"a sync for user {user_id} is already running")
+        raise errors.SyncBusy(f"a sync for user {user_id} is already running")
     return claim
 
 
@@ -215,13 +211,13 @@ def _record_failure(engine: Engine, settings: Settings, claim: jobs.Claim, run_i
                             stats=_stats(client, error_class=error_class, error_message=message))
             if isinstance(exc, errors.LeaseLostError):
                 return  # the job belongs to whoever holds the new fence
-            if isinstance(exc, errors.AuthError):
+            if isinstance(exc, errors.TokenUnusable):
                 detail = exc.detail or "Invalid access token."
                 jobs.mark_token_invalid(conn, claim.user_id, f"{detail} {INVALID_TOKEN_MESSAGE}")
             if stopped:
                 jobs.release(conn, claim)
                 return
-            jobs.fail(conn, claim, error_class=error_class, token_invalid=isinstance(exc, errors.AuthError),
+            jobs.fail(conn, claim, error_class=error_class, token_invalid=isinstance(exc, errors.TokenUnusable),
                       interval=settings.sync_interval, retry_base=retry_base(settings))
     except SQLAlchemyError:
         # The database itself is gone: the lease simply expires and another run takes over.
