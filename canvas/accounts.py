@@ -24,7 +24,7 @@ from canvas.api.oauth import (
     parse_callback,
     state_hash,
 )
-from canvas.config import Settings
+from canvas.config import OAUTH_STATE_TTL_S, Settings
 from canvas.crypto import TokenCipher, token_hint
 from canvas.db import jobs, repo
 from canvas.errors import AccountTaken, BadResponseError, CanvasDashboardError, OAuthStateError, PastedTokensRefused
@@ -70,7 +70,6 @@ def disconnect_account(engine: Engine, *, user_id: int) -> None:
 
 
 # -- shared mode: Canvas OAuth2 ----------------------------------------------------------------------
-OAUTH_STATE_TTL_S = 15 * 60  # Canvas's codes live 10 minutes; allow a slow sign-in at the school's IdP
 
 
 @dataclass(frozen=True)

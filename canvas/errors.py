@@ -173,6 +173,9 @@ class BadResponseError(ApiError):
 class DatabaseError(CanvasDashboardError):
     """The database is unreachable or failed."""
 
+    cause_class = "DatabaseError"  # the driver's error class when canvas/db converted one (OperationalError)
+    detail = ""  # the first line of the driver's message (for logs; may name hosts, never a token)
+
 
 class SyncBusy(CanvasDashboardError):
     """A sync for this user is already running."""

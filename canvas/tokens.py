@@ -17,13 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine
 
 from canvas import errors
 from canvas.api.oauth import OAuthClient
 from canvas.config import Settings
 from canvas.crypto import TokenCipher
 from canvas.db import jobs, repo
+from canvas.db.session import bounded_transaction
 from canvas.log import register_secret
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,10 @@ def _fresh(expires_at: datetime | None, now: datetime, min_ttl: timedelta) -> bo
     return expires_at is None or expires_at - min_ttl > now
 
 
-def _bound_lock_wait(conn: Connection, settings: Settings) -> None:
+def _refresh_budget_ms(settings: Settings) -> int:
     """The refresher holds the row lock across one HTTP exchange: bound how long others wait for it,
     and let PostgreSQL drop the lock if the holder stalls mid-transaction."""
-    budget_ms = int((settings.request_timeout_s * 2 * settings.sync_max_retries + 10) * 1000)
-    conn.execute(text("SELECT set_config('lock_timeout', :ms, true), "
-                      "set_config('idle_in_transaction_session_timeout', :ms, true)"), {"ms": str(budget_ms)})
+    return int((settings.request_timeout_s * 2 * settings.sync_max_retries + 10) * 1000)
 
 
 def access_token_for(engine: Engine, settings: Settings, cipher: TokenCipher, user_id: int, *,
@@ -106,8 +105,8 @@ def access_token_for(engine: Engine, settings: Settings, cipher: TokenCipher, us
 def _refresh(engine: Engine, settings: Settings, cipher: TokenCipher, user_id: int, min_ttl: timedelta,
              now: datetime, oauth_client: Callable[[Settings, str], OAuthClient]) -> str:
     refused: errors.OAuthReauthorize | None = None
-    with engine.begin() as conn:
-        _bound_lock_wait(conn, settings)
+    budget_ms = _refresh_budget_ms(settings)
+    with bounded_transaction(engine, lock_timeout_ms=budget_ms, idle_timeout_ms=budget_ms) as conn:
         row = repo.token_row(conn, user_id, lock=True)  # waits while another process refreshes
         if row is None:
             raise errors.UsageError(f"no user with id {user_id}")

@@ -7,8 +7,6 @@ import importlib
 import sys
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from canvas import errors
 from canvas.cli.common import emit
 from canvas.config import get_settings
@@ -41,11 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = get_settings()
         setup_logging(settings.log_level)
         return int(args.fn(args, settings))
-    except errors.CanvasDashboardError as exc:
+    except errors.CanvasDashboardError as exc:  # DatabaseError included: canvas/db converts them
         return _fail(exc, exc.exit_code, json_mode, args)
-    except SQLAlchemyError as exc:
-        err = errors.DatabaseError(f"database error: {type(exc).__name__}")
-        return _fail(err, EXIT_FAILURE, json_mode, args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
