@@ -74,7 +74,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers:
         with eng.connect() as conn:
             workers = jobs.live_workers(conn)
-        doc = {"alive": sum(1 for w in workers if w["alive"] and w["state"] == "running"), "workers": workers}
+        doc = {"alive": sum(1 for w in workers if w["alive"]), "workers": workers}
         if args.json:
             emit(doc)
         else:
