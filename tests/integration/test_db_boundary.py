@@ -67,3 +67,13 @@ def test_listen_on_an_unreachable_database_is_a_database_error() -> None:
             pass
     finally:
         engine.dispose()
+
+
+def test_a_full_pool_is_a_database_error_too(engine) -> None:
+    small = make_engine(engine.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    try:
+        with small.connect(), pytest.raises(errors.DatabaseError) as info, small.connect():
+            pass
+    finally:
+        small.dispose()
+    assert info.value.cause_class == "TimeoutError"
