@@ -199,9 +199,9 @@ def retry_base(settings: Settings) -> float:
 
 def _record_failure(engine: Engine, settings: Settings, claim: jobs.Claim, run_id: int, exc: BaseException,
                     client: CanvasClient | None) -> None:
-    # A database error keeps the driver's class name (OperationalError), as the history always showed.
-    error_class = exc.cause_class if isinstance(exc, errors.DatabaseError) else type(exc).__name__
-    message = str(exc)[:500]
+    error_class, message = type(exc).__name__, str(exc)[:500]
+    if isinstance(exc, errors.DatabaseError):  # the driver's class and words, as the history always showed
+        error_class, message = exc.cause_class, (exc.detail or message)[:500]
     # A shutdown is not a failure of the user's sync: the run is abandoned and the user released.
     stopped = isinstance(exc, KeyboardInterrupt | SystemExit | errors.Cancelled)
     try:
