@@ -9,6 +9,7 @@ from typing import Any
 from canvas import errors
 from canvas.cli.common import cipher, command, emit, engine, owner
 from canvas.config import Settings
+from canvas.rows import SyncKind
 
 log = logging.getLogger("canvas.cli")
 
@@ -18,7 +19,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from canvas.sync.runner import sync_user_now
 
     eng = engine(settings)
-    kind = "recent" if args.recent else "full"
+    kind: SyncKind = "recent" if args.recent else "full"
     if args.queue:
         with eng.begin() as conn:
             if args.all:

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, ExceptionContext
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from canvas.config import Settings
 from canvas.errors import DatabaseError
@@ -80,7 +80,7 @@ def _to_database_error(context: ExceptionContext) -> DatabaseError | None:
 class _Pool(QueuePool):
     """A full pool's checkout timeout never reaches `handle_error`: convert it here."""
 
-    def _do_get(self):  # type: ignore[no-untyped-def]
+    def _do_get(self) -> ConnectionPoolEntry:
         try:
             return super()._do_get()
         except sa_exc.TimeoutError as exc:
