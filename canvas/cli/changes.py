@@ -1,17 +1,17 @@
 """`python -m canvas changes --user ID [--since ISO-8601] [--limit N] --json`: the change feed.
 
 Prints {"changes": [{kind, course_id, assignment_id, title, before, after, detected_at, html_url}]},
-newest first. `register(sub, add)` hooks the command into the CLI's parser.
+newest first.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from canvas import errors
+from canvas.cli.common import command, emit, engine
 from canvas.config import Settings
 
 FIELDS = ("kind", "course_id", "assignment_id", "title", "before", "after", "detected_at", "html_url")
@@ -30,14 +30,12 @@ def parse_since(value: str | None) -> datetime | None:
 
 
 def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
-    from canvas.cli import _engine, emit
     from canvas.db import changes, repo
 
     since = parse_since(args.since)
     if not 1 <= args.limit <= 10_000:
         raise errors.UsageError("--limit: expected 1 to 10000")
-    engine = _engine(settings)
-    with engine.connect() as conn:
+    with engine(settings).connect() as conn:
         if repo.get_user(conn, args.user) is None:
             raise errors.UsageError(f"no user with id {args.user}")
         rows = changes.list_changes(conn, args.user, since=since, limit=args.limit)
@@ -53,8 +51,8 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
-    sp = add("changes", cmd_changes, "what changed in a user's Canvas data, newest first")
+def register(sub: Any) -> None:
+    sp = command(sub, "changes", cmd_changes, "what changed in a user's Canvas data, newest first")
     sp.add_argument("--user", type=int, required=True)
     sp.add_argument("--since", metavar="ISO-8601", help="only changes detected after this time")
     sp.add_argument("--limit", type=int, default=200, metavar="N", help="at most N changes (default 200)")
