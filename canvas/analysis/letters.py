@@ -194,6 +194,9 @@ def scale_from_course(course: Mapping[str, Any] | None) -> GradingScale:
         scaling = Decimal(1)
     if scaling <= 0:
         points_based, scaling = False, Decimal(1)
+    if not points_based and bands == tuple(_ordered(DEFAULT_SCHEME)):
+        # Canvas sends its default scheme for a course without one of its own: say so
+        return GradingScale()
     return GradingScale(bands, points_based, scaling, "course_scheme")
 
 

@@ -83,6 +83,9 @@ def comparison(row: pd.Series, cg: CourseGrades | None, hidden: int, graded: int
     if hidden_totals:
         st.info("This course hides its total from students: Canvas sends no course score or letter.", icon="🙈")
     if not show_unofficial(int(row["course_id"]), hidden_totals):
+        m1, m2, _ = st.columns(3)
+        m1.metric("Canvas current", "—", border=True, help="Canvas hides this course's total")
+        m2.metric("Canvas final", "—", border=True, help="Canvas hides this course's total")
         return False
     unofficial = "Unofficial " if hidden_totals else ""
     if letter_only:

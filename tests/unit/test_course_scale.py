@@ -58,6 +58,13 @@ def test_default_scale_when_canvas_sends_none_or_garbage():
         assert scale.letter(93) == "A-"
 
 
+def test_canvas_default_sent_as_the_course_scheme_is_labelled_default():
+    pairs = [["A", 0.94], ["A-", 0.9], ["B+", 0.87], ["B", 0.84], ["B-", 0.8], ["C+", 0.77], ["C", 0.74],
+             ["C-", 0.7], ["D+", 0.67], ["D", 0.64], ["D-", 0.61], ["F", 0.0]]
+    assert scale_from_course({"grading_scheme": pairs}).source == "default"
+    assert scale_from_course({"grading_scheme": [*pairs[:-1], ["E", 0.0]]}).source == "course_scheme"
+
+
 def test_grading_standard_object_and_band_dicts():
     scale = scale_from_course({"grading_scheme": {"points_based": True, "scaling_factor": 4,
                                                   "data": [{"name": "A", "value": 0.925},
