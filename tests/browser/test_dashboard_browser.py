@@ -23,7 +23,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
 
 HEADINGS = {"overview": "Overview", "assignments": "Assignments", "grades": "Grades",
-            "sync": "Sync & activity", "settings": "Settings"}
+            "sync": "Sync & activity", "settings": "Settings", "transcript": "Transcript"}
 
 
 @pytest.fixture(scope="module")
