@@ -179,3 +179,20 @@ def average_current(courses: pd.DataFrame, all_facts: Iterable[CourseFacts]) -> 
         else:
             scores.append(float(score))
     return (sum(scores) / len(scores) if scores else None), left_out
+
+
+def letters_frame(courses: pd.DataFrame, all_facts: Iterable[CourseFacts]) -> pd.DataFrame:
+    """Per course: Canvas's current score (blank when letter-only or hidden), its letter and which scale
+    gave it ("Canvas" when Canvas sent the letter, else "Course scale" / "Canvas default scale")."""
+    info = by_id(all_facts)
+    rows = []
+    for row in courses.to_dict("records"):
+        f = info.get(int(row["course_id"]))
+        if f is None:
+            continue
+        letter, source = f.letter_and_source
+        score = None if f.letter_only or _missing(row.get("current_score")) else float(row["current_score"])
+        rows.append({"name": row["name"], "score": score,
+                     "letter": letter or ("hidden" if f.hidden_totals else "—"),
+                     "scale": "Canvas" if source == "canvas" else f.scale.label})
+    return pd.DataFrame(rows, columns=["name", "score", "letter", "scale"])

@@ -121,3 +121,14 @@ def test_you_vs_class_only_where_canvas_sends_statistics():
     fig = class_stats.figure(frame)
     assert [t.name for t in fig.data] == ["Class", "You"]
     assert class_stats.you_vs_class({"groups": []}).empty
+
+
+def test_overview_letters_say_which_scale():
+    facts = [course_facts(c) for c in COURSES[:4]]
+    courses = pd.DataFrame({"course_id": [1, 2, 3, 4], "name": ["Calculus", "Biology", "History", "French"],
+                            "current_score": [92.5, 88.0, 95.0, None]})
+    frame = course_view.letters_frame(courses, facts)
+    rows = {r["name"]: (r["letter"], r["scale"]) for r in frame.to_dict("records")}
+    assert rows == {"Calculus": ("A-", "Course scale"), "Biology": ("B+", "Canvas"), "History": ("A", "Canvas"),
+                    "French": ("hidden", "Canvas default scale")}
+    assert math.isnan(frame["score"].tolist()[2]), "letter-only: no number"
