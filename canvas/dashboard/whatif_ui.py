@@ -105,9 +105,10 @@ def comparison(row: pd.Series, cg: CourseGrades | None, hidden: int, graded: int
         if source == "canvas":
             m3.metric("Canvas grade", canvas_letter, border=True, help="The letter Canvas shows")
         else:
-            m3.metric(f"Grade ({scale.label})", (scale.letter(ours.current_percent) if ours else None) or "—",
-                      border=True, help=f"Canvas sends no letter for this course: the {scale.label} applied to "
-                                        "the recomputed current score")
+            ours_letter = scale.letter(ours.current_percent) if ours else None
+            m3.metric(f"{unofficial}Grade ({scale.label})", ours_letter or "—", border=True,
+                      help=f"Canvas sends no letter for this course: the {scale.label} applied to "
+                           "the recomputed current score")
         m4.metric(f"{unofficial}Recomputed current", fmt.pct(_float(ours.current_percent) if ours else None, 2),
                   border=True, help="Our Canvas-exact recomputation from the synced assignments (weights, drop "
                                     "rules, excused and unposted grades)")

@@ -159,3 +159,13 @@ def test_letter_only_solver_answers_in_letters():
     text = whatif_data.describe_target_letters(answer, "a B", scale)
     assert text == "To finish with at least a B you need about a B average on the remaining 1 assignment."
     assert "%" not in text
+
+
+def test_letter_what_if_scores_use_canvas_grade_to_score():
+    from canvas.analysis.grades import Assignment, GradeInputs, Group
+
+    inputs = GradeInputs(weighted=False, groups=(Group("g"),),
+                         assignments=(Assignment("1", "g", Decimal(20)), Assignment("2", "g", Decimal(50))))
+    scores = whatif_data.letter_scores(inputs, {"1": "A", "2": "B", "3": "A", "x": ""}, GradingScale())
+    assert scores == {"1": Decimal(20), "2": Decimal(43)}  # B is worth 86% (next cutoff 87 - 1)
+    assert whatif_data.letter_scores(inputs, {"1": "Z"}, GradingScale()) == {}
