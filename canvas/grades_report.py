@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
+
 from canvas.analysis import gpa
 from canvas.analysis.letters import GradingScale, letter_with_source, scale_from_course
 
@@ -95,18 +97,27 @@ def course_facts(row: Mapping[str, Any]) -> CourseFacts:
     def grade(kind: str) -> str | None:
         return _text(_get(row, enr, f"{kind}_grade", f"computed_{kind}_grade"))
 
+    scheme_keys = {"grading_scheme": _get(row, raw, "grading_scheme"),
+                   "points_based_grading_scheme": _get(row, raw, "points_based", "points_based_grading_scheme"),
+                   "scaling_factor": _get(row, raw, "scaling_factor")}
     return CourseFacts(
         course_id=int(_get(row, raw, "course_id", "canvas_id", "id")),
         name=str(_get(row, raw, "name") or ""),
         term=_text(_get(row, {}, "term_name", "term")) or _text(term.get("name")),
-        term_start=str(_get(row, term, "term_start", "start_at") or "") or None,
+        term_start=_iso(_get(row, term, "term_start_at", "start_at")),
         concluded=concluded,
         current_score=score("current"), final_score=score("final"),
         current_grade=grade("current"), final_grade=grade("final"),
-        scale=scale_from_course({**raw, **{k: row[k] for k in ("grading_scheme",) if row.get(k) is not None}}),
+        scale=scale_from_course(scheme_keys),
         letter_only=bool(_get(row, raw, "restrict_quantitative_data")),
         hidden_totals=hidden,
     )
+
+
+def _iso(value: Any) -> str | None:
+    if value is None or value is pd.NaT:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else (str(value) or None)
 
 
 def gpa_course(facts: CourseFacts, pref: Mapping[str, Any] | None) -> gpa.GpaCourse:
