@@ -160,7 +160,10 @@ def _bound_transaction(conn: Connection, settings: Settings) -> None:
 def _full(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasClient, run_id: int,
           keeper: _LeaseKeeper) -> SyncResult:
     log.info("Starting Canvas data sync...")
-    data: models.FetchedData = fetch.fetch_all(client, claim.user_id, max_workers=settings.max_in_flight)
+    with engine.connect() as conn:
+        cached = repo.cached_courses(conn, user_id=claim.user_id)
+    data: models.FetchedData = fetch.fetch_all(client, claim.user_id, max_workers=settings.max_in_flight,
+                                               cached=cached)
     keeper.stop()
     with engine.begin() as conn:
         _bound_transaction(conn, settings)
