@@ -188,14 +188,12 @@ def report(courses: Iterable[Mapping[str, Any]], prefs: Mapping[int, Mapping[str
 
 # -- reads and the CLI ----------------------------------------------------------------------------
 def load(conn: Any, user_id: int) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]], dict[str, Any]]:
-    """Every cached course with its raw JSON, the student's per-course prefs and GPA settings."""
+    """Every cached course (the archive read: current and concluded), the student's per-course prefs
+    and GPA settings."""
     from canvas.db import prefs as prefs_db
     from canvas.db import reads
 
-    courses = [dict(r) for r in reads.courses(conn, user_id=user_id).to_dict("records")]
-    for c in courses:
-        if "raw" not in c:
-            c["raw"] = reads.grade_inputs(conn, user_id=user_id, course_id=int(c["course_id"])).get("course") or {}
+    courses = reads.archive(conn, user_id=user_id).to_dict("records")
     return courses, _prefs_map(prefs_db.get_course_prefs(conn, user_id)), dict(
         prefs_db.get_gpa_settings(conn, user_id) or {})
 

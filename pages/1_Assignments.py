@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from canvas.dashboard import course_view, data, fmt, ics
+from canvas.dashboard import course_view, fmt, ics
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Assignments", "📝")
@@ -10,7 +10,7 @@ facts = course_view.facts(fr.user_id, fr.version)
 term = course_view.term_picker(facts, "assignments_term")
 # Letter-only courses show (and export) letters, never points or percentages.
 work = course_view.letters_only_work(
-    fmt.enrich(course_view.in_term(data.assignments(fr.user_id, fr.version), term), fr.now, fr.tz), facts)
+    fmt.enrich(course_view.rows_for("assignments", fr.user_id, fr.version, term, facts), fr.now, fr.tz), facts)
 if work.empty:
     st.caption("No assignments cached yet.")
     st.stop()

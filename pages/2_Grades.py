@@ -15,10 +15,11 @@ facts = course_view.facts(fr.user_id, fr.version)
 term = course_view.term_picker(facts, "grades_term")
 letter_only = course_view.letter_only_ids(facts)
 # Letter-only courses: their numbers are blanked before any table or chart sees them.
-courses = course_view.letters_only_courses(course_view.in_term(data.courses(fr.user_id, fr.version), term), facts)
+courses = course_view.letters_only_courses(course_view.rows_for("courses", fr.user_id, fr.version, term, facts), facts)
 work = course_view.letters_only_work(
-    fmt.enrich(course_view.in_term(data.assignments(fr.user_id, fr.version), term), fr.now, fr.tz), facts)
-history = course_view.without_courses(course_view.in_term(data.snapshots(fr.user_id, fr.version), term), letter_only)
+    fmt.enrich(course_view.rows_for("assignments", fr.user_id, fr.version, term, facts), fr.now, fr.tz), facts)
+history = course_view.without_courses(course_view.rows_for("snapshots", fr.user_id, fr.version, term, facts),
+                                      letter_only)
 if courses.empty:
     st.caption("No courses cached yet.")
     st.stop()

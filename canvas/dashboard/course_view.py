@@ -13,7 +13,7 @@ cached raw course JSON (`canvas.grades_report.course_facts`). The frame helpers 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -35,10 +35,7 @@ def _facts(user_id: int, version: int) -> list[CourseFacts]:
     from canvas.db import reads
 
     with data.engine().connect() as conn:
-        rows = [dict(r) for r in reads.courses(conn, user_id=user_id).to_dict("records")]
-        for r in rows:
-            if not isinstance(r.get("raw"), Mapping):
-                r["raw"] = reads.grade_inputs(conn, user_id=user_id, course_id=int(r["course_id"])).get("course") or {}
+        rows = reads.archive(conn, user_id=user_id).to_dict("records")
     return [course_facts(r) for r in rows]
 
 
@@ -46,6 +43,27 @@ def _facts(user_id: int, version: int) -> list[CourseFacts]:
 def facts(user_id: int, version: int) -> list[CourseFacts]:
     """Every cached course's facts (active and archived), cached per data version."""
     return _facts(user_id, version)
+
+
+# The pages' usual loaders read current courses only; a past term needs the archive's rows too.
+@st.cache_data(ttl="24h", max_entries=16, show_spinner=False)
+def _all_rows(kind: str, user_id: int, version: int) -> pd.DataFrame:
+    from canvas.db import reads
+
+    read = {"courses": reads.courses, "assignments": reads.assignments, "snapshots": reads.score_snapshots}[kind]
+    with data.engine().connect() as conn:
+        return read(conn, user_id=user_id, include_concluded=True)
+
+
+@data.guarded
+def rows_for(kind: str, user_id: int, version: int, ids: set[int] | None,
+             all_facts: list[CourseFacts]) -> pd.DataFrame:
+    """`kind` rows ("courses" | "assignments" | "snapshots") of the chosen courses: the current-only
+    loaders when every chosen course is current, the archive-including read otherwise."""
+    if ids is not None and ids <= current_ids(all_facts):
+        current = {"courses": data.courses, "assignments": data.assignments, "snapshots": data.snapshots}[kind]
+        return in_term(current(user_id, version), ids)
+    return in_term(_all_rows(kind, user_id, version), ids)
 
 
 def by_id(all_facts: Iterable[CourseFacts]) -> dict[int, CourseFacts]:

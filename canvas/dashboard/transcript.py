@@ -25,7 +25,8 @@ from canvas.grades_report import CourseFacts, current_term, gpa_course, term_ord
 ALL_TERMS = "All terms"
 TABLE_COLUMNS = ["course_id", "term", "name", "status", "letter", "scale", "credits", "in_gpa", "points", "note"]
 SCALE_KEYS = list(gpa.SCALES)
-DEFAULT_CUSTOM = [{"letter": k, "points": float(v)} for k, v in gpa.US4.items()]
+# Points are text cells so whatever is typed reaches our validation (and its one-sentence message).
+DEFAULT_CUSTOM = [{"letter": k, "points": f"{v:f}"} for k, v in gpa.US4.items()]
 
 
 # -- pure ---------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ def _text(value: Any) -> str:
 def custom_rows(table: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     if not table:
         return list(DEFAULT_CUSTOM)
-    return [{"letter": k, "points": float(v)} for k, v in table.items()]
+    return [{"letter": str(k), "points": f"{Decimal(str(v)).normalize():f}"} for k, v in table.items()]
 
 
 def custom_table_from(edited: pd.DataFrame) -> dict[str, Decimal]:
@@ -117,6 +118,14 @@ def save_settings(user_id: int, scale: str, custom: Mapping[str, Decimal] | None
 
 
 # -- the page -----------------------------------------------------------------------------------
+GENERATION = "transcript_generation"
+
+
+def editor_key(term: str) -> str:
+    """The course table's key: per term, renewed after a save so no stale edits linger."""
+    return f"transcript_editor_{term}_{st.session_state.get(GENERATION, 0)}"
+
+
 def _gpa_text(value: Decimal | None, scale: str) -> str:
     if value is None:
         return "—"
@@ -160,7 +169,7 @@ def render(user_id: int, version: int) -> None:
     table = course_table(all_facts, prefs, result, None if chosen == ALL_TERMS else chosen)
     st.markdown("**Courses** · edit credits and “In GPA”, then save")
     edited = st.data_editor(
-        table, key=f"transcript_editor_{chosen}_{version}", hide_index=True, width="stretch", num_rows="fixed",
+        table, key=editor_key(chosen), hide_index=True, width="stretch", num_rows="fixed",
         column_order=["name", "term", "status", "letter", "scale", "credits", "in_gpa", "points", "note"],
         disabled=["course_id", "term", "name", "status", "letter", "scale", "points", "note"],
         column_config={
@@ -182,6 +191,7 @@ def render(user_id: int, version: int) -> None:
         else:
             if changes:
                 save_prefs(user_id, changes)
+                st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1  # a fresh, empty editor
                 _flash(f"Saved {len(changes)} course{'s' if len(changes) != 1 else ''}.")
                 st.rerun()
             st.info("Nothing changed.", icon="ℹ️")

@@ -39,7 +39,8 @@ def prefs(engine, user_id: int) -> dict[int, dict]:
 
 def edit(at: AppTest, rows: dict[int, dict]) -> AppTest:
     """Seed the course table's edits as the browser sends them (AppTest cannot type into cells)."""
-    key = next(k for k in at.session_state.filtered_state if k.startswith("transcript_editor_"))
+    generation = at.session_state["transcript_generation"] if "transcript_generation" in at.session_state else 0
+    key = f"transcript_editor_{at.selectbox(key='transcript_term').value}_{generation}"
     at.session_state[key] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
     at.run()
     return at
@@ -110,6 +111,7 @@ def test_custom_scale_without_f_is_refused_then_a_good_one_is_used(synced, app_e
     at.session_state["transcript_custom"] = {"edited_rows": {}, "added_rows": [],
                                              "deleted_rows": list(range(12, 13))}  # drop the F row
     at.run()
+    assert not at.exception, [e.stack_trace for e in at.exception]
     at.button(key="transcript_save_scale").click().run()
     assert "needs an F row" in at.error[0].value
     with app_env.connect() as conn:
