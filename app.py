@@ -34,12 +34,6 @@ c4.metric("Average current score", fmt.pct(average), border=True,
           help="Mean of Canvas's current score over the courses that show one (never a recomputation)")
 if left_out:
     st.caption("Left out of the average: " + fmt.md_escape(", ".join(left_out)))
-with st.expander("Letters by course"):
-    st.dataframe(course_view.letters_frame(courses, facts), hide_index=True, width="stretch", key="course_letters",
-                 column_config={"name": st.column_config.TextColumn("Course"),
-                                "score": st.column_config.NumberColumn("Current", format="%.2f%%"),
-                                "letter": st.column_config.TextColumn("Letter"),
-                                "scale": st.column_config.TextColumn("Letter from")})
 
 st.subheader("Next up")
 upcoming = ahead.head(10)
@@ -80,3 +74,10 @@ with right:
                 "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%",
                                                            width=80),
             })
+
+with st.expander("Letters by course"):
+    st.dataframe(course_view.letters_frame(courses, facts), hide_index=True, width="stretch", key="course_letters",
+                 column_config={"name": st.column_config.TextColumn("Course"),
+                                "score": st.column_config.NumberColumn("Current", format="%.2f%%"),
+                                "letter": st.column_config.TextColumn("Letter"),
+                                "scale": st.column_config.TextColumn("Letter from")})
