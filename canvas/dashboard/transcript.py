@@ -49,7 +49,9 @@ def course_table(facts: list[CourseFacts], prefs: Mapping[int, Mapping[str, Any]
             "points": None if points is None else float(points),
             "note": result.left_out.get(f.course_id, ""),
         })
-    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    df = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    df["points"] = df["points"].astype("float64")  # a blank cell, not "None", where nothing counts
+    return df
 
 
 def changed_prefs(before: pd.DataFrame, after: pd.DataFrame) -> list[tuple[int, Decimal, bool]]:
@@ -170,10 +172,11 @@ def render(user_id: int, version: int) -> None:
     st.markdown("**Courses** · edit credits and “In GPA”, then save")
     edited = st.data_editor(
         table, key=editor_key(chosen), hide_index=True, width="stretch", num_rows="fixed",
-        column_order=["name", "term", "status", "letter", "scale", "credits", "in_gpa", "points", "note"],
+        column_order=["name", *(["term"] if chosen == ALL_TERMS else []), "letter", "credits", "in_gpa", "points",
+                      "note", "scale", "status"],
         disabled=["course_id", "term", "name", "status", "letter", "scale", "points", "note"],
         column_config={
-            "name": st.column_config.TextColumn("Course", width="medium"),
+            "name": st.column_config.TextColumn("Course", width="medium", pinned=True),
             "term": st.column_config.TextColumn("Term"),
             "status": st.column_config.TextColumn("Status"),
             "letter": st.column_config.TextColumn("Letter"),
