@@ -85,11 +85,24 @@ def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3,
             to_read.append(row["canvas_id"])
             data.courses.append(row)
     active = set(to_read)
-    if cached is None or not cached.listed or cached.current - active:
-        to_read += _concluded(client, data, user_id, active, cached)
-    data.read_course_ids = to_read
     log.info("Syncing assignments...")
-    for course_id, result in fetch_groups(client, to_read, max_workers).items():
+    if cached is None or not cached.listed or cached.current - active:
+        # The concluded listing goes out alongside the current courses' reads (the client's in-flight
+        # cap still holds), so it adds no round trip to the sync unless a course newly concluded.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="canvas-fetch-archive") as one:
+            listing = one.submit(_concluded, client, user_id, active, cached)
+            results = fetch_groups(client, to_read, max_workers)
+            concluded, newly = listing.result()
+        data.archive_listed = True
+        data.courses += concluded.courses
+        data.bad_records += concluded.bad_records
+        data.restricted_concluded = concluded.restricted_concluded
+        results.update(fetch_groups(client, newly, max_workers))
+        to_read += newly
+    else:
+        results = fetch_groups(client, to_read, max_workers)
+    data.read_course_ids = to_read
+    for course_id, result in results.items():
         if isinstance(result, errors.ApiError):
             log.warning("Skipping course %s: %s", course_id, result)
             data.skipped.append({"course_id": course_id, "status": result.status, "error": type(result).__name__})
@@ -112,30 +125,31 @@ def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3,
     return data
 
 
-def _concluded(client: CanvasClient, data: models.FetchedData, user_id: int, active: set[int],
-               cached: models.CachedCourses | None) -> list[int]:
-    """Read the concluded listing into `data`; returns the courses to read in full (newly concluded)."""
-    data.archive_listed = True
+def _concluded(client: CanvasClient, user_id: int, active: set[int],
+               cached: models.CachedCourses | None) -> tuple[models.FetchedData, list[int]]:
+    """Read the concluded listing: its course rows (in a FetchedData of their own, as this runs
+    beside the other reads) and the courses to read in full (newly concluded)."""
+    out = models.FetchedData(profile={})
     known = cached.concluded if cached is not None else frozenset()
     cached_ids = known | (cached.current if cached is not None else frozenset())
     new: list[int] = []
     for course in client.get_all("courses", CONCLUDED_PARAMS):
         if not isinstance(course, dict):
-            data.bad_records += 1
+            out.bad_records += 1
             continue
         if course.get("access_restricted_by_date"):
             cid = models.int_id(course.get("id"))
             if cid is not None and cid in cached_ids and cid not in active:
-                data.restricted_concluded.append(cid)  # keep what we had; Canvas shows nothing more
+                out.restricted_concluded.append(cid)  # keep what we had; Canvas shows nothing more
             continue
-        row = _mapped(data, models.course_row, user_id, course)
+        row = _mapped(out, models.course_row, user_id, course)
         if row is None or row["canvas_id"] in active:
             continue  # listed as active too (a reopened course): the active record wins
         row["concluded"] = True  # the enrollment is completed, whatever else the record says
-        data.courses.append(row)
+        out.courses.append(row)
         if row["canvas_id"] not in known:
             new.append(row["canvas_id"])
-    return new
+    return out, new
 
 
 def _mapped(data: models.FetchedData, fn: Any, *args: Any) -> dict[str, Any] | None:

@@ -68,7 +68,7 @@ def test_overview_shows_metrics_next_due_and_chart(synced):
     assert (next_up["due_local"].dt.tz is not None) and str(next_up["due_local"].dt.tz) == "America/Denver"
     assert plotly_specs(at)[0]["data"], "the due timeline has bars"
     assert "✅ Up to date" in sidebar_text(at)
-    assert "9 courses" in sidebar_text(at)  # the cache holds the 3 archived courses too
+    assert "9 courses" in sidebar_text(at)  # what is cached: 6 current and 3 archived (concluded) courses
 
 
 def test_hostile_canvas_names_stay_inert(synced):
