@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from canvas.dashboard import charts, class_stats, course_view, data, fmt, grading, whatif_data, whatif_ui
+from canvas.dashboard import charts, class_stats, course_view, data, fmt, whatif_data, whatif_ui
 from canvas.dashboard.frame import refresh_grades_if_stale, render_frame
 from canvas.sync.status import ago
 
@@ -62,10 +62,11 @@ if not stats.empty and int(course_id) not in letter_only:
 # the course hides its totals).
 if int(course_id) not in letter_only and recomputed:
     st.subheader("Course statistics")
-    groups = grading.group_breakdown(data.grade_inputs(fr.user_id, fr.version, int(course_id)))
+    groups = whatif_data.group_breakdown(cg)  # the same calculation as the numbers above
     g1, g2 = st.columns(2, gap="large")
     with g1:
-        st.plotly_chart(charts.group_breakdown(groups), width="stretch", key="group_breakdown")
+        st.plotly_chart(charts.group_breakdown(groups, recomputed=cg is not None), width="stretch",
+                        key="group_breakdown")
     with g2:
         st.dataframe(groups[["name", "weight", "score", "possible", "percent", "dropped"]], hide_index=True,
                      width="stretch", key="groups_table",

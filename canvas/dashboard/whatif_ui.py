@@ -115,7 +115,7 @@ def comparison(row: pd.Series, cg: CourseGrades | None, hidden: int, graded: int
         m5.metric(f"{unofficial}Recomputed final", fmt.pct(_float(ours.final_percent) if ours else None, 2),
                   border=True, help="Our recomputation with ungraded work counted as zero")
     if ours is None:
-        st.warning("This course's cached data could not be recomputed; Canvas's numbers are unaffected.", icon="⚠️")
+        st.warning(whatif_data.NOT_RECOMPUTED, icon="⚠️")
         return True
     if hidden_totals:
         st.caption("Unofficial: Canvas hides this course's total, so there is nothing official to compare with.")
