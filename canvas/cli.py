@@ -288,8 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     """Commands that live in their own modules (kept apart so this file stays small)."""
     from canvas.cli_more import register
+    from canvas.grades_report import register as register_grades
 
     register(sub, add)
+    register_grades(sub, add, emit)
 
 
 def main(argv: list[str] | None = None) -> int:

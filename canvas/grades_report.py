@@ -83,9 +83,11 @@ def _text(value: Any) -> str | None:
 
 def course_facts(row: Mapping[str, Any]) -> CourseFacts:
     """Facts from one cached course: columns first, then its raw Canvas JSON (``row["raw"]``)."""
-    raw = row.get("raw") if isinstance(row.get("raw"), Mapping) else {}
+    raw_value = row.get("raw")
+    raw: Mapping[str, Any] = raw_value if isinstance(raw_value, Mapping) else {}
     enr = _enrollment(raw)
-    term = raw.get("term") if isinstance(raw.get("term"), Mapping) else {}
+    term_value = raw.get("term")
+    term: Mapping[str, Any] = term_value if isinstance(term_value, Mapping) else {}
     state = _get(row, raw, "workflow_state")
     concluded = bool(_get(row, raw, "concluded")) or state == "completed" or \
         enr.get("enrollment_state") == "completed"

@@ -128,6 +128,10 @@ def editor_key(term: str) -> str:
     return f"transcript_editor_{term}_{st.session_state.get(GENERATION, 0)}"
 
 
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
 def _gpa_text(value: Decimal | None, scale: str) -> str:
     if value is None:
         return "—"
@@ -140,7 +144,7 @@ def render(user_id: int, version: int) -> None:
         st.caption("No courses cached yet.")
         return
     prefs, settings = prefs_and_settings(user_id)
-    scale = settings.get("scale") if settings.get("scale") in gpa.SCALES else "us4"
+    scale = str(settings["scale"]) if settings.get("scale") in gpa.SCALES else "us4"
     custom = settings.get("custom_table") or None
     _feedback()
     try:
@@ -200,8 +204,7 @@ def render(user_id: int, version: int) -> None:
             st.info("Nothing changed.", icon="ℹ️")
 
     st.markdown("**GPA by term**")
-    st.dataframe(pd.DataFrame([{"term": t, "gpa": None if result.terms.get(t) is None else float(result.terms[t])}
-                               for t in terms]),
+    st.dataframe(pd.DataFrame([{"term": t, "gpa": _float(result.terms.get(t))} for t in terms]),
                  hide_index=True, width="stretch", key="transcript_terms",
                  column_config={"term": st.column_config.TextColumn("Term"),
                                 "gpa": st.column_config.NumberColumn("GPA", format="%.2f")})
