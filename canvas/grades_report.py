@@ -218,7 +218,7 @@ def run(user_id: int, settings: Any) -> dict[str, Any]:
         return report(*load(conn, user_id))
 
 
-def text(doc: Mapping[str, Any]) -> str:
+def as_text(doc: Mapping[str, Any]) -> str:
     """The document as lines for a terminal."""
     lines = []
     for c in doc["courses"]:
@@ -242,7 +242,7 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser], emit: Callab
         if args.json:
             emit(doc)
         else:
-            print(text(doc))  # noqa: T201 - the CLI's output
+            print(as_text(doc))  # noqa: T201 - the CLI's output
         return 0
 
     sp = add("grades", cmd_grades, "every course (active and archived) with its letter, credits and GPA")

@@ -53,10 +53,9 @@ with whatif_slot:
             lambda target, scores: data.target_answer(fr.user_id, fr.version, int(course_id), target, scores))
 
 # You vs class, where Canvas sends statistics (never for letter-only courses: no numbers there).
-stats = class_stats.you_vs_class(data.grade_inputs(fr.user_id, fr.version, int(course_id)))
-if not stats.empty and int(course_id) not in letter_only:
+if cg is not None and not cg.class_stats.empty and int(course_id) not in letter_only:
     st.subheader("You vs class")
-    st.plotly_chart(class_stats.figure(stats), width="stretch", key="you_vs_class")
+    st.plotly_chart(class_stats.figure(cg.class_stats), width="stretch", key="you_vs_class")
 
 # The group statistics are numbers (hidden in letter-only courses) and a recomputation (opt-in when
 # the course hides its totals).

@@ -26,6 +26,7 @@ from canvas.analysis.gradecalc_io import from_canvas
 from canvas.analysis.grades import GradeInputs, GradeResult, Submission, calculate, submission_map
 from canvas.analysis.letters import GradingScale, article, plain_percent, scale_from_course
 from canvas.analysis.whatif import TargetResult, best_worst, remaining_ids, target_needed
+from canvas.dashboard import class_stats
 from canvas.errors import UsageError
 
 GROUP_COLUMNS = ["group_id", "name", "weight", "percent", "score", "possible", "dropped"]
@@ -53,6 +54,8 @@ class CourseGrades:
     names: dict[str, str]  # group id -> group name
     scale: GradingScale = field(default_factory=GradingScale)  # the course's own scale, else Canvas's default
     letter_only: bool = False  # restrict_quantitative_data: the student sees letters, not numbers
+    # "you vs class": class_stats.COLUMNS, one row per assignment Canvas sent statistics for
+    class_stats: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=class_stats.COLUMNS))
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -67,7 +70,7 @@ def course_grades(raw: Mapping[str, Any]) -> CourseGrades:
     best, worst = best_worst(inputs)
     course = dict(raw.get("course") or {})
     return CourseGrades(inputs, calculate(inputs), best, worst, remaining_frame(raw, inputs), group_names(raw),
-                        scale_from_course(course), letter_only(course))
+                        scale_from_course(course), letter_only(course), class_stats.you_vs_class(raw))
 
 
 def letter_only(course: Mapping[str, Any]) -> bool:
