@@ -152,7 +152,7 @@ def _concluded(client: CanvasClient, user_id: int, active: set[int],
     return out, new
 
 
-def _mapped(data: models.FetchedData, fn: Any, *args: Any) -> dict[str, Any] | None:
+def _mapped(data: models.FetchedData, fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any] | None:
     """Map one record; a malformed one is skipped and counted, never fatal on its own."""
     try:
         return fn(*args)
