@@ -79,6 +79,8 @@ def _course_or_error(req: ApiRequest, raw_id: str) -> int | Reply:
         return json_reply(UNAUTHORIZED, forbidden)
     if forbidden == 404 or cid not in req.user.courses:
         return json_reply(NOT_FOUND, 404)
+    if render.past_view_restricted(req.user.courses[cid], req.now):
+        return json_reply(UNAUTHORIZED, 401)  # the course is closed to the student after its end
     return cid
 
 

@@ -17,7 +17,7 @@ from canvas.simulator.store import UserData, is_concluded
 # is a course setting, not part of the course JSON).
 COURSE_INTERNAL = (
     "term", "grading_periods", "grading_scheme", "points_based_grading_scheme", "scaling_factor",
-    "restrict_quantitative_data", "hide_distribution_graphs",
+    "restrict_quantitative_data", "hide_distribution_graphs", "restrict_student_past_view",
 )  # fmt: skip
 ALL_COURSE_INCLUDES = (
     "total_scores", "current_grading_period_scores", "grading_periods", "term", "concluded",
@@ -124,6 +124,8 @@ def course_json(
     ud: UserData, cid: int, includes: Collection[str], now: datetime
 ) -> dict[str, Any]:
     course = ud.courses[cid]
+    if past_view_restricted(course, now):
+        return {"id": cid, "access_restricted_by_date": True}  # Canvas's whole record then
     out = {k: v for k, v in course.items() if k not in COURSE_INTERNAL}
     out["enrollments"] = [_enrollment(ud, course, includes, now)]
     if "term" in includes:
@@ -143,6 +145,10 @@ def course_json(
     if "restrict_quantitative_data" in includes:
         out["restrict_quantitative_data"] = course["restrict_quantitative_data"]
     return out
+
+
+def past_view_restricted(course: dict[str, Any], now: datetime) -> bool:
+    return bool(course.get("restrict_student_past_view")) and is_concluded(course, now)
 
 
 def shows_statistics(ud: UserData, a: dict[str, Any]) -> bool:

@@ -206,3 +206,20 @@ def test_retention_drops_prefs_of_courses_no_longer_cached(engine, settings, sim
     assert prune(engine, Policy()).counts["course_prefs"] == 1
     with engine.connect() as conn:
         assert list(prefs.get_course_prefs(conn, user_id)) == [10_008]  # the archived course's choice stays
+
+
+def test_a_course_closed_after_its_end_keeps_what_was_cached(engine, sim, add_user, sync) -> None:
+    """Canvas can hide a finished course from the student entirely ("access restricted by date"):
+    the cache keeps the course as last seen, marked concluded, instead of losing the student's history."""
+    user_id = add_user(sim)
+    sync(user_id)
+    before = cached_course(engine, user_id, HISTORY)
+    sim.mutate(1, "conclude_course", course_id=HISTORY, restrict_past_view=True)
+    sim.reset_stats()
+    sync(user_id)
+    assert per_path(sim)[f"/api/v1/courses/{HISTORY}/assignment_groups"] == 0
+    after = cached_course(engine, user_id, HISTORY)
+    assert after == {**before, "concluded": True}
+    sim.reset_stats()
+    assert sync(user_id).stats["rows_written"] == 0 and sim.stats()["requests"] == 5 + 2
+    assert cached_course(engine, user_id, HISTORY) == after

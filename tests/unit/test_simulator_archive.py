@@ -104,3 +104,11 @@ def test_conclude_mutation_moves_a_course_to_completed(sim: Simulator) -> None:
     bad = requests.post(f"{sim.base_url}/__sim/mutate", json={"user": 1, "op": "conclude_course", "course_id": 1},
                         timeout=5)
     assert bad.status_code == 400
+
+
+def test_a_course_closed_after_its_end_shows_only_its_id(sim: Simulator) -> None:
+    sim.mutate(1, "conclude_course", course_id=10003, restrict_past_view=True)
+    assert courses(sim, enrollment_state="completed")[10003] == {"id": 10003, "access_restricted_by_date": True}
+    r = requests.get(f"{sim.base_url}/api/v1/courses/10003/assignment_groups",
+                     headers={"Authorization": f"Bearer {token_for(1)}"}, timeout=5)
+    assert r.status_code == 401 and "www-authenticate" not in r.headers  # not authorized, the token is fine
