@@ -16,7 +16,8 @@ facts = course_view.facts(fr.user_id, fr.version)
 # The current term's courses (archived ones live on the Transcript and under past terms elsewhere).
 courses = course_view.in_term(data.courses(fr.user_id, fr.version), course_view.current_ids(facts))
 grades_since = fr.visit_since or fr.now
-work = fmt.enrich(data.overview_work(fr.user_id, fr.version, fr.now, grades_since), fr.now, fr.tz)
+work = course_view.letters_only_work(  # letter-only courses: letters, never points or percentages
+    fmt.enrich(data.overview_work(fr.user_id, fr.version, fr.now, grades_since), fr.now, fr.tz), facts)
 
 # One filtered copy of the rows ahead serves the count, the list and the chart (each whole-frame
 # filter copies every column; the profile showed them adding up).

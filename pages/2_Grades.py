@@ -42,7 +42,8 @@ cg = data.course_grades(fr.user_id, fr.version, int(course_id))
 
 # Canvas's own score is the headline; our recomputation sits beside it, with the reason when they differ.
 # A course hiding its totals shows the recomputation (and what-if) only when the student opts in.
-recomputed = whatif_ui.comparison(row, cg, hidden, len(graded))
+graded_count = len(graded) if int(course_id) not in letter_only else int(course_work["grade"].notna().sum())
+recomputed = whatif_ui.comparison(row, cg, hidden, graded_count)
 
 # What-if and target-grade tools (issue 5), for the selected course.
 whatif_slot = st.container(key="whatif_slot")

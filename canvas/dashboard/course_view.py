@@ -213,4 +213,6 @@ def letters_frame(courses: pd.DataFrame, all_facts: Iterable[CourseFacts]) -> pd
         rows.append({"name": row["name"], "score": score,
                      "letter": letter or ("hidden" if f.hidden_totals else "—"),
                      "scale": "Canvas" if source == "canvas" else f.scale.label})
-    return pd.DataFrame(rows, columns=["name", "score", "letter", "scale"])
+    out = pd.DataFrame(rows, columns=["name", "score", "letter", "scale"])
+    out["score"] = out["score"].astype("float64")  # a blank cell where there is no number to show
+    return out

@@ -23,8 +23,11 @@ EDITOR_PREFIX = "whatif_editor"
 UNOFFICIAL_PREFIX = "unofficial_totals"
 
 
-def scheme_note(scale: GradingScale) -> str:
-    """Which scale the letters on the page came from, with its bands."""
+def scheme_note(scale: GradingScale, letters_only: bool = False) -> str:
+    """Which scale the letters on the page came from, with its bands (names only in a letter-only course:
+    the cutoffs are numbers its students do not see)."""
+    if letters_only:
+        return f"Letters use the **{scale.label}** ({', '.join(scale.names)})."
     bands = ", ".join(f"{name} ≥ {_cutoff(scale, cutoff)}" for name, cutoff in scale.bands if cutoff > 0)
     if scale.source == "course_scheme":
         return f"Letters use the **{scale.label}** Canvas sends for this course ({bands})."
@@ -212,7 +215,7 @@ def whatif_and_target(course_id: int, cg: CourseGrades | None, tz: ZoneInfo, sol
             st.caption(f"{len(scores)} what-if score{'s' if len(scores) != 1 else ''} entered.")
 
     _target(scores, solve, scale, letters)
-    st.caption(scheme_note(scale))
+    st.caption(scheme_note(scale, letters))
 
 
 def _delta(value: Decimal | None, base: Decimal | None) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -62,6 +64,8 @@ def test_letter_only_course_shows_letters_and_no_numbers(synced):
     numbers = [v for v in m.values() if "%" in v] + [str(s.value) for s in at.success if "%" in str(s.value)]
     assert not numbers, numbers
     assert "This course shows letters only" in captions(at)
+    assert not re.search(r"\b0 graded", captions(at)), "graded work counts in letter-only courses too"
+    assert not re.search(r"\d%", captions(at) + "\n".join(str(m.value) for m in at.markdown)), "no percentages"
     assert "1 grade is not posted yet" in captions(at)  # the unposted essay: counted by neither, and said so
     assert at.radio(key="target_kind").options == ["Letter"]
     assert "You vs class" not in [h.value for h in at.subheader]
