@@ -373,3 +373,18 @@ def test_letter_only_course_shows_letters_on_the_assignments_page(synced):
     graded = history[history["result"] != "—"]
     assert len(graded) and graded["result"].str.fullmatch(r"[A-F][+-]?|excused|hidden").all()
     assert others["result"].str.contains(" / ").any(), "other courses keep their points"
+
+
+def test_overview_average_says_what_it_leaves_out_and_letters_name_their_scale(synced):
+    at = run_page()
+    left_out = [str(c.value).replace("\\", "") for c in at.caption  # shown as Markdown, escaped
+                if str(c.value).startswith("Left out of the average")]
+    assert left_out and "Français intermédiaire II (hides its total)" in left_out[0]
+    assert "World History: Ancient Civilizations (letters only)" in left_out[0]
+    letters = next(df.value for df in at.dataframe if "scale" in df.value.columns)
+    rows = {r["name"]: r for r in letters.to_dict("records")}
+    assert rows["Introduction to Biology"]["scale"] == "Canvas default scale"  # Canvas sends no letter there
+    assert rows["Calculus II — Section 3"]["scale"] == "Canvas"
+    assert rows["Français intermédiaire II"]["letter"] == "hidden"
+    history = rows["World History: Ancient Civilizations"]
+    assert history["letter"] and history["score"] != history["score"], "letter-only: no number (NaN)"
