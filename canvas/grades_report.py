@@ -2,7 +2,8 @@
 
 `course_facts` reads one cached course (the courses row, its raw Canvas JSON under ``raw``) into the
 facts the Transcript page and the CLI share; `report` turns those, the student's per-course prefs and
-GPA settings into the JSON document. Pure; `load` does the reads and `register`/`run` are the thin CLI.
+GPA settings into the JSON document. Pure; `load` does the reads, `run` is what the CLI command
+(`canvas/cli/grades.py`) calls.
 
 The letter a course carries is the one the GPA uses: a concluded course's final letter, an active
 course's current letter ("if current letters hold"). Canvas's own letter wins when it sends one
@@ -12,9 +13,8 @@ course's current letter ("if current letters hold"). Canvas's own letter wins wh
 
 from __future__ import annotations
 
-import argparse
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -233,17 +233,3 @@ def as_text(doc: Mapping[str, Any]) -> str:
 
 def _show(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
-
-
-def register(sub: Any, add: Callable[..., argparse.ArgumentParser], emit: Callable[[Any], None]) -> None:
-    """Add `grades --user ID [--json]` to a CLI's subparsers (``add`` makes a subcommand with --json)."""
-    def cmd_grades(args: argparse.Namespace, settings: Any) -> int:
-        doc = run(args.user, settings)
-        if args.json:
-            emit(doc)
-        else:
-            print(as_text(doc))  # noqa: T201 - the CLI's output
-        return 0
-
-    sp = add("grades", cmd_grades, "every course (active and archived) with its letter, credits and GPA")
-    sp.add_argument("--user", type=int, required=True)

@@ -39,8 +39,9 @@ MAX_CREDITS = Decimal(100)
 NO_TERM = "No term"
 
 
-class GpaInputError(UsageError):
-    """A credit value, scale or custom table the student typed is unusable (message is for them)."""
+# A credit value, scale or custom table the student typed is unusable: bad input, in the one error tree
+# (canvas/errors.py); the name says where it came from.
+GpaInputError = UsageError
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from canvas.dashboard.launch import CHROMIUM, browser, streamlit_server
 
 pytestmark = [

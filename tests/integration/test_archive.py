@@ -164,6 +164,7 @@ def test_a_dropped_course_still_goes_but_the_archive_stays(engine, sim, add_user
 def test_course_prefs_and_gpa_settings_round_trip_and_cascade(engine, sim, add_user, sync) -> None:
     from decimal import Decimal
 
+    from canvas import errors
     from canvas.db import repo
 
     user_id = add_user(sim)
@@ -182,10 +183,16 @@ def test_course_prefs_and_gpa_settings_round_trip_and_cascade(engine, sim, add_u
         assert prefs.get_gpa_settings(conn, user_id) == {"scale": "custom", "custom_table": {"A": 4, "B": 3, "F": 0}}
         row = reads.archive(conn, user_id=user_id).set_index("course_id").loc[10_007]
         assert (row["credits"], bool(row["in_gpa"])) == (3.5, False)
-    with pytest.raises(Exception, match="ck_course_prefs_credits"), engine.begin() as conn:
+    # the database refuses what the validation (canvas.analysis) must never let through; nothing changes
+    with pytest.raises(errors.DatabaseError) as refused, engine.begin() as conn:
         prefs.set_course_pref(conn, user_id, 10001, credits=-1)
-    with pytest.raises(Exception, match="ck_gpa_settings_scale"), engine.begin() as conn:
+    assert "ck_course_prefs_credits" in str(refused.value.__cause__)
+    with pytest.raises(errors.DatabaseError) as refused, engine.begin() as conn:
         prefs.set_gpa_settings(conn, user_id, "us5", None)
+    assert "ck_gpa_settings_scale" in str(refused.value.__cause__)
+    with engine.connect() as conn:
+        assert prefs.get_course_prefs(conn, user_id)[10001] == {"credits": Decimal(0), "in_gpa": True}
+        assert prefs.get_gpa_settings(conn, user_id)["scale"] == "custom"
     with engine.begin() as conn:
         assert repo.delete_user(conn, user_id=user_id)
         left = conn.execute(text("SELECT (SELECT count(*) FROM course_prefs) + (SELECT count(*) FROM gpa_settings)"))

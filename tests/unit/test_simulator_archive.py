@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -11,13 +10,14 @@ import requests
 from canvas.simulator import Simulator, token_for
 from canvas.simulator.demo import CONCLUDED_COURSE_IDS, POINTS_SCHEME
 from canvas.simulator.scoring import letter_for
+from tests.unit.conftest import ANCHOR
 
-ANCHOR = datetime(2025, 3, 10, 15, tzinfo=UTC)
 FACTS = ["total_scores", "term", "concluded", "grading_scheme", "restrict_quantitative_data"]
 
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
+    """Its own simulator per test: the tests conclude courses."""
     with Simulator(port=0, seed=1, anchor=ANCHOR) as s:
         yield s
 
