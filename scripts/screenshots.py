@@ -34,6 +34,7 @@ SHOTS = {
     "grades": ("Grades", 1900, "Course detail"),
     "sync": ("Sync_activity", 1150, "Sync history"),
     "settings": ("Settings", 1900, "Try the demo"),
+    "transcript": ("Transcript", 1300, "GPA by term"),
 }
 
 

@@ -9,6 +9,9 @@
 * `change_events` past their window; `notify_outbox` rows sent or given up past theirs (pending ones
   never go).
 * `oauth_states` past their lifetime; `worker_heartbeats` silent for a week.
+* `course_prefs` (credits, in GPA) of courses no longer in the cache (a dropped course; concluded
+  courses stay cached, so their choices stay). `gpa_settings` and `course_prefs` go with their user
+  (ON DELETE CASCADE), like the cache.
 
 Deletes run in batches of at most `batch_size` rows, each its own short transaction, so a first
 prune of a big table never holds long locks. A session advisory lock lets one process prune at a
@@ -56,6 +59,10 @@ _CANDIDATES = {
     # Delivered or given-up messages only; a pending or sending one is never lost to retention.
     "notify_outbox": "SELECT ctid FROM notify_outbox WHERE finished_at < :outbox_cut",
     "worker_heartbeats": "SELECT ctid FROM worker_heartbeats WHERE last_beat < :beat_cut",
+    "course_prefs": """
+        SELECT p.ctid FROM course_prefs p
+         WHERE NOT EXISTS (SELECT 1 FROM canvas_courses_cache c
+                            WHERE c.user_id = p.user_id AND c.canvas_id = p.course_id)""",
 }
 
 _CUTOFFS = text("""
@@ -110,7 +117,7 @@ class Policy:
                 f"latest after {self.score_history_days} days; OAuth states older than "
                 f"{self.oauth_state_ttl_s / 60:g} min; change events older than {self.change_events_days} days; "
                 f"sent or failed notifications older than {self.notifications_days} days; heartbeats of workers "
-                f"silent for {self.heartbeat_days:g} days")
+                f"silent for {self.heartbeat_days:g} days; GPA choices for courses no longer cached")
 
 
 @dataclass

@@ -157,7 +157,10 @@ def _cache_transaction(engine: Engine, settings: Settings) -> AbstractContextMan
 def _full(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasClient, run_id: int,
           keeper: _LeaseKeeper) -> SyncResult:
     log.info("Starting Canvas data sync...")
-    data: models.FetchedData = fetch.fetch_all(client, claim.user_id, max_workers=settings.max_in_flight)
+    with engine.connect() as conn:
+        cached = repo.cached_courses(conn, user_id=claim.user_id)
+    data: models.FetchedData = fetch.fetch_all(client, claim.user_id, max_workers=settings.max_in_flight,
+                                               cached=cached)
     keeper.stop()
     with _cache_transaction(engine, settings) as conn:
         if not jobs.holds_fence(conn, claim):
