@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from canvas.dashboard.launch import CHROMIUM, browser, streamlit_server
+from tests.support.launch import CHROMIUM, browser, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,
