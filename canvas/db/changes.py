@@ -30,8 +30,7 @@ _OLD_ASSIGNMENTS = text(f"""
     SELECT {", ".join(diff.ASSIGNMENT_COLUMNS)} FROM canvas_assignments_cache WHERE user_id = :u
 """)
 _OLD_COURSES = text("""
-    SELECT canvas_id, name, workflow_state, current_score, current_grade,
-           CAST(raw ->> 'concluded' AS boolean) AS concluded, content_hash
+    SELECT canvas_id, name, workflow_state, current_score, current_grade, concluded, content_hash
       FROM canvas_courses_cache WHERE user_id = :u
 """)
 

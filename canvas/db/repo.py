@@ -262,9 +262,9 @@ def write_full_sync(conn: Connection, *, user_id: int, run_id: int, data: models
     Concluded courses the run did not read again (the archive) stay, with their groups and
     assignments: leaving the active list never deletes a finished course."""
     skipped = data.skipped_ids
-    before = changes.before_write(conn, user_id)  # the change feed compares old rows with new ones
     course_ids = [c["canvas_id"] for c in data.courses]
     read = set(course_ids if data.read_course_ids is None else data.read_course_ids)
+    before = changes.before_write(conn, user_id)  # the change feed compares old rows with new ones
     written = _upsert(conn, t.courses, data.courses)
     written += _upsert(conn, t.assignment_groups, data.groups)
     written += _upsert(conn, t.assignments, data.assignments)

@@ -253,6 +253,29 @@ worker_heartbeats = Table(
     Column("failed", Integer, nullable=False, server_default="0"),
 )
 
+# Per-user choices for GPA (migration 0004); validated by the caller, stored as given.
+course_prefs = Table(
+    "course_prefs",
+    metadata,
+    _user_fk(),
+    Column("course_id", BigInteger, nullable=False),
+    Column("credits", Numeric, nullable=False, server_default="1"),  # 0 = left out of GPA
+    Column("in_gpa", Boolean, nullable=False, server_default="true"),
+    Column("updated_at", TS, nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("user_id", "course_id"),
+    CheckConstraint("credits >= 0", name="ck_course_prefs_credits"),
+)
+
+gpa_settings = Table(
+    "gpa_settings",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("scale", Text, nullable=False, server_default="us4"),
+    Column("custom_table", JSONB),  # {"A": 4.0, ...} for scale 'custom'
+    Column("updated_at", TS, nullable=False, server_default=func.now()),
+    CheckConstraint("scale IN ('us4', 'us43', 'percent', 'custom')", name="ck_gpa_settings_scale"),
+)
+
 # -- change feed and notifications (issue 12) ---------------------------------------------------
 # What a sync found different from the previous one, detected by comparing old and new rows in the
 # sync's own transaction (canvas.analysis.changes). Pruned by the retention rule.
@@ -338,27 +361,4 @@ notify_outbox = Table(
     Index("ix_notify_outbox_due", "deliver_after", postgresql_where=text("state IN ('pending', 'sending')")),
     Index("ix_notify_outbox_user", "user_id", "created_at"),
     Index("ix_notify_outbox_finished", "finished_at", postgresql_where=text("finished_at IS NOT NULL")),
-)
-
-# Per-user choices for GPA (migration 0004); validated by the caller, stored as given.
-course_prefs = Table(
-    "course_prefs",
-    metadata,
-    _user_fk(),
-    Column("course_id", BigInteger, nullable=False),
-    Column("credits", Numeric, nullable=False, server_default="1"),  # 0 = left out of GPA
-    Column("in_gpa", Boolean, nullable=False, server_default="true"),
-    Column("updated_at", TS, nullable=False, server_default=func.now()),
-    PrimaryKeyConstraint("user_id", "course_id"),
-    CheckConstraint("credits >= 0", name="ck_course_prefs_credits"),
-)
-
-gpa_settings = Table(
-    "gpa_settings",
-    metadata,
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("scale", Text, nullable=False, server_default="us4"),
-    Column("custom_table", JSONB),  # {"A": 4.0, ...} for scale 'custom'
-    Column("updated_at", TS, nullable=False, server_default=func.now()),
-    CheckConstraint("scale IN ('us4', 'us43', 'percent', 'custom')", name="ck_gpa_settings_scale"),
 )

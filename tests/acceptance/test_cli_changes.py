@@ -87,3 +87,21 @@ def test_changes_rejects_a_bad_since_in_one_line(cli, sim, engine) -> None:
     res = cli("changes", "--user", str(user_id), "--since", "last tuesday")
     assert res.returncode == 2
     assert len(res.stderr.strip().splitlines()) == 1 and "--since" in res.stderr
+
+
+def test_a_course_that_concludes_is_one_change_and_stays_in_the_archive(cli, sim, engine) -> None:
+    out = cli("users", "add", "--base-url", sim.base_url, "--json", env={"CANVAS_TOKEN": token_for(1)})
+    user_id = json.loads(out.stdout)["user_id"]
+    _sync(cli, user_id)
+    course = next(c for c in sim.dataset(1)["courses"] if c["id"] == 10001)
+    sim.mutate(1, "conclude_course", course_id=course["id"])
+    _sync(cli, user_id)
+    found = _changes(cli, user_id)
+    concluded = [c for c in found if c["kind"] == "course_concluded"]
+    assert [(c["course_id"], c["before"], c["after"]) for c in concluded] == [(course["id"], False, True)]
+    assert not [c for c in found if c["kind"] == "assignment_removed"], "archived work is not 'removed'"
+    _sync(cli, user_id)
+    assert _changes(cli, user_id) == found, "a resync of the archive adds nothing"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT concluded FROM canvas_courses_cache WHERE canvas_id = :c"),
+                            {"c": course["id"]}).scalar_one() is True
