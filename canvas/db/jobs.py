@@ -112,7 +112,14 @@ def renew(conn: Connection, claim: Claim, ttl: float) -> bool:
 
 
 def holds_fence(conn: Connection, claim: Claim) -> bool:
-    """Inside the cache transaction: lock the job row and check we still own it."""
+    """Inside the cache transaction: lock the job row and check we still own it.
+
+    Lock order, for every transaction that writes both: the users row first, then the sync_jobs
+    row (connecting a token and recording a failed run do it in that order). The cache write ends
+    by updating the users row, and its inserts already hold a key-share lock on it that a connect's
+    `SELECT ... FOR UPDATE` waits for; taking the job row first here deadlocked with a connect of
+    the same user. So the users row is locked before the job row."""
+    conn.execute(text("SELECT 1 FROM users WHERE id = :u FOR NO KEY UPDATE"), {"u": claim.user_id})
     row = conn.execute(text("""
         SELECT 1 FROM sync_jobs WHERE user_id = :u AND fence = :f AND state = 'running' FOR UPDATE
     """), {"u": claim.user_id, "f": claim.fence}).first()
