@@ -12,7 +12,9 @@ import re
 import socket
 import sys
 import threading
+import time
 from collections import Counter, deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -93,6 +95,7 @@ class Simulator:
         courses_per_user: int = 8,
         log_limit: int = 10_000,
         oauth_clients: dict[str, str] | None = None,
+        oauth_clock: Callable[[], float] = time.monotonic,  # tests drive token expiry without sleeping
     ) -> None:
         real_now = datetime.now(UTC)
         if anchor is None:
@@ -114,7 +117,7 @@ class Simulator:
         self.stop_event = threading.Event()
         self.faults = Faults()
         self.throttle = Throttle()
-        self.oauth = OAuthProvider(oauth_clients)
+        self.oauth = OAuthProvider(oauth_clients, clock=oauth_clock)
         self._users: dict[int, UserData] = {}
         self._stats_lock = threading.Lock()
         self._log_limit = log_limit
