@@ -149,6 +149,59 @@ def measure(ctx: Context, users: int, *, courses: int = 8, latency_ms: int = 50,
     }
 
 
+def max_in_window(times: list[float], width: float) -> int:
+    """The most events in any window of `width` seconds (times sorted): what a rate cap is judged on."""
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while t - times[lo] >= width:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+def spread_due(engine: Any, cycle_s: float) -> None:
+    """Every job due at its user's phase of the coming cycle (canvas.db.schedule), as a school in
+    its steady state is: users spread over the interval, not all due at the top of it."""
+    from sqlalchemy import text
+
+    from canvas.db.schedule import GOLDEN
+
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE sync_jobs SET due_at = now() + make_interval(secs => :iv * "
+                          f"mod(user_id * {GOLDEN}, 1))"), {"iv": cycle_s})
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and of its reaped children (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks  # utime stime cutime cstime
+
+
+def postgres_cpu(engine: Any) -> float | None:
+    """CPU seconds used so far by the PostgreSQL server (postmaster, its live and reaped children),
+    when it runs on this machine; None otherwise."""
+    from sqlalchemy import text
+
+    try:
+        with engine.connect() as conn:
+            data_dir = conn.execute(text("SELECT current_setting('data_directory')")).scalar_one()
+        master = int(Path(data_dir, "postmaster.pid").read_text().split()[0])
+    except Exception:  # a remote or managed server: no process to read
+        return None
+    total = cpu_seconds(master)
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == master:  # ppid
+            total += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def run(ctx: Context) -> Section:
     points = (6, 12) if ctx.smoke else CURVE
     latency = 0 if ctx.smoke else 50

@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from collections import Counter, deque
 from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
@@ -28,6 +29,7 @@ from canvas.simulator.throttle import Throttle, ThrottleConfig
 
 log = logging.getLogger(__name__)
 TOKEN_PREFIX = "canvas-sim-token-"
+ARRIVALS_KEPT = 2_000_000  # request arrival times kept for rate checks (16 MB at most)
 _TOKEN = re.compile(re.escape(TOKEN_PREFIX) + r"([1-9][0-9]{0,8})")
 
 
@@ -219,10 +221,14 @@ class Simulator:
     # --- stats ----------------------------------------------------------------------
 
     def record(
-        self, method: str, path: str, status: int, user: int | None, label: str, nbytes: int
+        self, method: str, path: str, status: int, user: int | None, label: str, nbytes: int,
+        at: float | None = None,
     ) -> None:
+        at = time.time() if at is None else at  # arrival (wall clock): what a host's rate is measured on
         with self._stats_lock:
             self._requests += 1
+            self._per_second[int(at)] += 1
+            self._arrivals.append(at)
             self._by_token[label] += 1
             self._bytes += nbytes
             self._log.append({"method": method, "path": path, "status": status, "user": user})
@@ -239,7 +245,13 @@ class Simulator:
                 "throttled": self._throttled,
                 "bytes": self._bytes,
                 "log": list(self._log),
+                "per_second": dict(sorted(self._per_second.items())),
             }
+
+    def arrivals(self) -> list[float]:
+        """Arrival times (epoch seconds) of the API requests since the last reset, in order."""
+        with self._stats_lock:
+            return sorted(self._arrivals)
 
     def reset_stats(self) -> None:
         with self._stats_lock:
@@ -248,6 +260,8 @@ class Simulator:
             self._throttled = 0
             self._bytes = 0
             self._log: deque[dict[str, Any]] = deque(maxlen=self._log_limit)
+            self._per_second: Counter[int] = Counter()
+            self._arrivals: deque[float] = deque(maxlen=ARRIVALS_KEPT)
 
     def info(self) -> dict[str, Any]:
         return {
