@@ -3,6 +3,7 @@ dead tokens, "sync now" requests, heartbeats; and the fence check inside the run
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import timedelta
 from typing import Any
@@ -393,7 +394,7 @@ def test_finished_users_are_due_again_spread_evenly_over_the_interval(engine) ->
     iv = INTERVAL.total_seconds()
     offsets = sorted(r.due - r.now for r in rows)
     assert iv / 2 <= offsets[0] and offsets[-1] <= iv * 1.5 + 5
-    gaps = [b - a for a, b in zip(offsets, offsets[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(offsets)]
     assert max(gaps) < 3 * iv / len(uids), "no stretch of the interval is left without users"
     # the same user finishing again later keeps its phase: exactly one interval on, in steady state
     first = {r.user_id: r.due for r in rows}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from canvas.api.permits import BudgetExhausted, HostPermits
@@ -37,7 +39,7 @@ def test_back_to_back_requests_are_spaced_by_the_rate() -> None:
     for _ in range(5):
         permits("canvas.school.edu:443")
         sent.append(clock[0])
-    assert [round(b - a, 6) for a, b in zip(sent, sent[1:], strict=False)] == [0.1] * 4
+    assert [round(b - a, 6) for a, b in itertools.pairwise(sent)] == [0.1] * 4
     assert len(store.calls) == 5  # batch 1: one round trip per request
 
 
@@ -60,7 +62,7 @@ def test_a_slot_left_unused_past_the_next_one_is_dropped_not_sent_late() -> None
 
 
 def test_hosts_have_separate_budgets() -> None:
-    clock, store, permits = make(rate=1.0)
+    clock, _store, permits = make(rate=1.0)
     permits("a:443")
     permits("b:443")
     assert clock[0] == 100.0  # neither waited for the other
