@@ -14,11 +14,18 @@ from __future__ import annotations
 GOLDEN = 0.6180339887498949  # (sqrt(5) - 1) / 2
 
 _IV = "CAST(:iv AS numeric)"
-_EARLIEST = f"(extract(epoch FROM now()) + {_IV} / 2)"
 _PHASE = f"({_IV} * mod(user_id * {GOLDEN}, 1))"
-# SQL for sync_jobs.due_at (bind :iv, the interval in seconds); used by canvas.db.jobs.complete.
-NEXT_DUE_SQL = f"to_timestamp({_EARLIEST} + mod(mod({_PHASE} - {_EARLIEST}, {_IV}) + {_IV}, {_IV}))"
 
+
+def _first_phase_after(earliest: str) -> str:
+    """SQL: the first moment at or after `earliest` (epoch seconds) that is the user's phase."""
+    return f"to_timestamp({earliest} + mod(mod({_PHASE} - {earliest}, {_IV}) + {_IV}, {_IV}))"
+
+
+# SQL for sync_jobs.due_at (bind :iv, the interval in seconds); used by canvas.db.jobs.complete.
+NEXT_DUE_SQL = _first_phase_after(f"(extract(epoch FROM now()) + {_IV} / 2)")
+# The same phase from now on: a school's jobs in their steady state (benches, a bulk import).
+PHASE_DUE_SQL = _first_phase_after("extract(epoch FROM now())")
 
 def phase(user_id: int, interval_s: float) -> float:
     """Seconds into the interval at which this user's scheduled syncs fall (as NEXT_DUE_SQL)."""
