@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,10 +51,8 @@ class _TestContext:
         return env
 
 
-def test_two_replicas_behind_nginx_serve_students_with_sticky_sessions(engine, pg_url, settings, tmp_path) -> None:
-    # the tests' key file, so the replicas can open the tokens this test stores
-    data = tmp_path / "data"
-    shutil.copytree(settings.data_dir, data, dirs_exist_ok=True) if settings.data_dir.exists() else None
+def test_two_replicas_behind_nginx_serve_students_with_sticky_sessions(engine, pg_url, tmp_path) -> None:
+    # engine: the tests' database, migrated and emptied; the replicas and the students share it
     res = measure(_TestContext(pg_url, tmp_path), 4, rounds=1, replicas=2)
     assert res["errors"] == 0, res["error_kinds"]
     assert res["page_runs"] == 4 * 4
