@@ -45,6 +45,7 @@ NGINX = "/usr/sbin/nginx"
 TEMPLATE = ROOT / "deploy" / "nginx-canvas-dashboard.conf"
 DEFAULT_SESSIONS = (10,)
 HEADING = "## Dashboard under load"
+IDLE_SECONDS = 10.0  # sessions open, nobody clicking: the server's CPU for open pages alone
 
 
 # -- the pieces: students, identity provider, replicas, proxy ------------------------------------------
@@ -223,6 +224,10 @@ async def drive(url: str, students: list[tuple[str, str]], rounds: int, server_p
             signin_s = time.perf_counter() - t
             _say(f"all {len(pages)} signed in ({signin_s:.0f} s); browsing")
             full_rss = sum(rss_kb(pid) for pid in server_pids)
+            # Open but idle: what every open page costs by itself (the sidebar's status poll).
+            idle0, t_idle = sum(cpu_seconds(pid) for pid in server_pids), time.perf_counter()
+            await asyncio.sleep(IDLE_SECONDS)
+            idle_share = (sum(cpu_seconds(pid) for pid in server_pids) - idle0) / (time.perf_counter() - t_idle)
             cpu0 = sum(cpu_seconds(pid) for pid in server_pids)
             times: list[tuple[str, float]] = []
             errors: list[str] = []
@@ -255,6 +260,8 @@ async def drive(url: str, students: list[tuple[str, str]], rounds: int, server_p
         "server_cpu_share": round((cpu1 - cpu0) / browse_s / len(server_pids), 2) if browse_s else None,
         "rss_base_mb": round(base_rss / 1024, 1), "rss_all_mb": round(full_rss / 1024, 1),
         "rss_after_mb": round(peak_rss / 1024, 1),
+        "idle_cpu_share": round(idle_share, 3),
+        "idle_cpu_ms_per_session_s": round(idle_share * 1000 / len(subjects), 1),
         "mb_per_session": round((peak_rss - base_rss) / 1024 / max(1, len(subjects) - 1), 2),
         "saw_own_data": own,
     }
@@ -338,15 +345,30 @@ def section(points: list[dict[str, Any]], command: str) -> Section:
     rows = [[p["sessions"], p["replicas"], f"{p['page_runs']} ({p['errors']} failed)", f"**{p['p50_s']} s**",
              f"**{p['p95_s']} s**", f"{p['max_s']} s", f"{p['page_runs_per_s']}",
              f"{p['server_cpu_per_page_ms']:.0f} ms",
-             f"{p['server_cpu_share']:.0%}", f"{p['rss_base_mb']:.0f} -> {p['rss_after_mb']:.0f} MB",
+             f"{p['server_cpu_share']:.0%}", f"{p['idle_cpu_share']:.0%}",
+             f"{p['rss_base_mb']:.0f} -> {p['rss_after_mb']:.0f} MB",
              f"**{p['mb_per_session']:.1f} MB**", f"{p['saw_own_data']}/{p['sessions']}"] for p in points]
     body = (f"Regenerate: `{command}`.\n\n"
             + table(["Sessions at once", "Replicas", "Page runs", "p50", "p95", "max", "Page runs/s",
-                     "Server CPU per page run", "Server CPU busy", "Server RSS (1 session -> all)",
+                     "Server CPU per page run", "Server CPU busy (clicking)", "Server CPU, all open but idle",
+                     "Server RSS (1 session -> all)",
                      "Memory per session", "Saw own data"], rows))
     by_page = "; ".join(f"{p['sessions']} sessions: " + ", ".join(f"{k} {v} s" for k, v in p["by_page_p50_s"].items())
                         for p in points)
     body += f"\n\nMedian per page: {by_page}."
+    one = [p for p in points if p["replicas"] == 1]
+    if one:
+        cpu = max(p["server_cpu_per_page_ms"] for p in one)
+        body += (f"\n\nWhat limits one process: each page run costs the server ~{cpu:.0f} ms of CPU, and a "
+                 f"Streamlit server runs its sessions' scripts in threads of one Python process (one GIL), so "
+                 f"it tops out near {1000 / cpu:.1f} page runs a second however many cores the machine has; "
+                 "past that, runs queue and page time grows with the sessions clicking at once. An open page "
+                 "costs CPU even when nobody clicks: the sidebar's sync status is a fragment that reruns every "
+                 f"2 s (`canvas.dashboard.frame.POLL_SECONDS`), ~{max(p['idle_cpu_ms_per_session_s'] for p in one)} "
+                 "ms of CPU per second per open session here, so a few dozen open pages fill a core by "
+                 "themselves; polling less often (or only while a sync runs) is the first lever. Memory grows "
+                 "with open sessions (the column above). Past one process: more replicas behind the sticky "
+                 "proxy, each a separate process, all reading the same PostgreSQL (docs/deploy.md).")
     for p in points:
         if p.get("websockets_per_replica"):
             body += (f"\n\nTwo replicas behind nginx ({p['sessions']} sessions, deploy/nginx-canvas-dashboard.conf): "
