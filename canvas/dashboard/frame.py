@@ -8,6 +8,7 @@ the frame draws its own links with proper labels.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from canvas.accounts import Identity
 from canvas.config import Settings
 from canvas.dashboard import data, demo, fmt, signin, syncing, visits
 from canvas.errors import CanvasDashboardError, ConfigError
+from canvas.rows import RunningRun, SyncFacts, UserRow
 from canvas.sync.status import SyncStatus, ago, compute_status
 
 APP_NAME = "Canvas Dashboard"
@@ -39,8 +41,8 @@ DEFAULT_VISIT_WINDOW = timedelta(days=7)
 class Frame:
     settings: Settings
     engine: Engine
-    user: dict[str, Any] | None
-    facts: dict[str, Any] | None = None
+    user: UserRow | None
+    facts: SyncFacts | None = None
     status: SyncStatus | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
@@ -58,7 +60,7 @@ class Frame:
 
     @property
     def version(self) -> int:
-        return int((self.facts or {}).get("data_version") or 0)
+        return int(self.facts["data_version"] or 0) if self.facts else 0
 
     @property
     def has_data(self) -> bool:
@@ -114,7 +116,7 @@ def render_frame(title: str, icon: str, *, needs_user: bool = True) -> Frame:
 
 
 # -- who is looking ------------------------------------------------------------------------------
-def resolve_user(settings: Settings) -> dict[str, Any] | None:
+def resolve_user(settings: Settings) -> UserRow | None:
     """The user whose dashboard this is: the one place that decides who is looking.
 
     Shared mode: the users row bound to the signed-in identity (st.user's issuer + subject), or
@@ -145,7 +147,7 @@ def resolve_user(settings: Settings) -> dict[str, Any] | None:
     return by_id[int(chosen)]
 
 
-def _account_label(user: dict[str, Any]) -> str:
+def _account_label(user: UserRow) -> str:
     host = str(user["base_url"]).split("://", 1)[-1]
     name = user["name"] or "Unnamed"
     return f"{name} · {host}" + ("" if user["has_token"] else " (disconnected)")
@@ -219,7 +221,7 @@ def _on_sync_click(user_id: int, base_url: str) -> None:
 
 
 def sync_widget(frame: Frame) -> None:
-    user = frame.user or {}
+    user: Mapping[str, Any] = frame.user or {}
     st.button("Sync now", key="sync_now", icon="🔄", type="primary", width="stretch",
               on_click=_on_sync_click, args=(frame.user_id, str(user.get("base_url") or "")),
               disabled=not user.get("has_token") or user.get("token_state") != "valid",
@@ -236,7 +238,7 @@ def sync_widget(frame: Frame) -> None:
 def sync_status(user_id: int, stale_after_ms: int) -> None:
     """Polls the one-row status; when the data version moves, reruns the whole page with fresh data."""
     try:
-        facts = data.sync_facts.__wrapped__(user_id)  # type: ignore[attr-defined]
+        facts = data.read_sync_facts(user_id)
     except Exception:
         st.caption("⚠️ Database unreachable: status unknown")
         return
@@ -251,7 +253,7 @@ def sync_status(user_id: int, stale_after_ms: int) -> None:
             run = _safe_running_run(user_id)
             started = run["started_at"] if run else None
             elapsed = (facts["db_now"] - started).total_seconds() if started else 0.0
-            kind = (run or {}).get("kind", "full")
+            kind = run["kind"] if run else "full"
             st.progress(min(0.95, elapsed / 20.0 + 0.05), text=f"{kind} sync · {elapsed:.0f} s")
         elif facts.get("requested_at") and status.state != "error":
             st.markdown("**⏳ Sync requested**")
@@ -271,16 +273,16 @@ def sync_status(user_id: int, stale_after_ms: int) -> None:
         st.rerun()
 
 
-def _page_signature(facts: dict[str, Any], status: Any) -> tuple[Any, ...]:
+def _page_signature(facts: SyncFacts, status: SyncStatus) -> tuple[Any, ...]:
     """What the page body shows beyond the sidebar: its data (the version, which moves only when a sync
     changed something), the last sync's outcome and the error banner. A change reruns the page; an
     unchanged version keeps its cached reads, so a resync that found nothing new costs only the rerun."""
     return int(facts.get("data_version") or 0), facts.get("last_success"), status.state == "error"
 
 
-def _safe_running_run(user_id: int) -> dict[str, Any] | None:
+def _safe_running_run(user_id: int) -> RunningRun | None:
     try:
-        return data.running_run.__wrapped__(user_id)  # type: ignore[attr-defined]
+        return data.read_running_run(user_id)
     except Exception:
         return None
 

@@ -21,6 +21,7 @@ from canvas.api.hosts import check_base_url
 from canvas.config import Settings
 from canvas.crypto import TokenCipher
 from canvas.db import jobs, repo
+from canvas.rows import SyncKind, SyncTrigger
 from canvas.sync import fetch, recent
 from canvas.sync.status import INVALID_TOKEN_MESSAGE
 from canvas.tokens import SYNC_MIN_TTL, access_token_for
@@ -36,7 +37,7 @@ class SyncBusy(errors.CanvasDashboardError):
 class SyncResult:
     user_id: int
     run_id: int
-    kind: str
+    kind: SyncKind
     courses: int
     assignments: int
     stats: dict[str, Any]
@@ -117,7 +118,7 @@ def _stats(client: CanvasClient | None, **extra: Any) -> dict[str, Any]:
     return {**base, **extra}
 
 
-def claim_or_busy(engine: Engine, user_id: int, owner: str, ttl: float, kind: str = "full") -> jobs.Claim:
+def claim_or_busy(engine: Engine, user_id: int, owner: str, ttl: float, kind: SyncKind = "full") -> jobs.Claim:
     with engine.begin() as conn:
         if repo.get_user(conn, user_id) is None:
             raise errors.UsageError(f"no user with id {user_id}")
@@ -128,7 +129,7 @@ def claim_or_busy(engine: Engine, user_id: int, owner: str, ttl: float, kind: st
     return claim
 
 
-def run_claimed(engine: Engine, settings: Settings, claim: jobs.Claim, *, trigger: str, owner: str,
+def run_claimed(engine: Engine, settings: Settings, claim: jobs.Claim, *, trigger: SyncTrigger, owner: str,
                 cipher: TokenCipher, cancel: threading.Event | None = None,
                 permit: Callable[[str], None] | None = None) -> SyncResult:
     """Run the claimed job to its end; always leaves a finished sync_runs row and a released job.
@@ -231,7 +232,7 @@ def _record_failure(engine: Engine, settings: Settings, claim: jobs.Claim, run_i
         log.warning("Could not record the failed sync for user %s (database unavailable)", claim.user_id)
 
 
-def sync_user_now(engine: Engine, settings: Settings, user_id: int, *, trigger: str, owner: str,
-                  cipher: TokenCipher, kind: str = "full") -> SyncResult:
+def sync_user_now(engine: Engine, settings: Settings, user_id: int, *, trigger: SyncTrigger, owner: str,
+                  cipher: TokenCipher, kind: SyncKind = "full") -> SyncResult:
     claim = claim_or_busy(engine, user_id, owner, settings.lease_seconds, kind)
     return run_claimed(engine, settings, claim, trigger=trigger, owner=owner, cipher=cipher)
