@@ -16,9 +16,9 @@ from sqlalchemy import text
 from bench.worker_scale import add_users, max_in_window
 
 ROOT = Path(__file__).resolve().parents[2]
-RATE = 12.0
+RATE = 8.0
 USERS = 24
-COURSES = 2  # C + 2 = 4 requests per user: 96 requests, 8 s at 12 per second
+COURSES = 2  # C + 2 = 4 requests per user: 96 requests, 12 s at 8 per second
 
 
 def _run_fleet(base_env: dict[str, str], tmp_path: Path, extra: dict[str, str], workers: int = 3) -> list[int]:
@@ -63,9 +63,9 @@ def test_three_workers_stay_within_the_school_budget_and_every_student_is_synced
     assert codes == [0, 0, 0], [p.read_text() for p in tmp_path.glob("worker-*.log")]
     arrivals = sim.arrivals()
     assert len(arrivals) == USERS * (COURSES + 2)
-    # Canvas's view: no second-long window holds more than the budget (+2: a slot's edge and the
-    # arrival jitter of loopback), and the run as a whole averages under it.
-    assert max_in_window(arrivals, 1.0) <= RATE + 2, sim.stats()["per_second"]
+    # Canvas's view: no second-long window holds more than the budget (+3: a slot's edge, and the
+    # delay between a permit and its arrival on a loaded machine), and the run averages under it.
+    assert max_in_window(arrivals, 1.0) <= RATE + 3, sim.stats()["per_second"]
     span = arrivals[-1] - arrivals[0]
     assert (len(arrivals) - 1) / span <= RATE * 1.05
     # Nobody starves: every student synced once, and every replica got its share of the budget.
@@ -78,5 +78,5 @@ def test_without_a_budget_the_same_fleet_goes_past_it(engine, base_env, tmp_path
     """The measurement can fail: unbudgeted, the same three workers send faster than the budget."""
     sim, ids = school
     assert _run_fleet(base_env, tmp_path, {}) == [0, 0, 0]
-    assert max_in_window(sim.arrivals(), 1.0) > RATE + 2
+    assert max_in_window(sim.arrivals(), 1.0) > RATE + 3
     assert _runs(engine)[0] == set(ids)
