@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bench.common import ROOT, Context, Section, table
+from bench.common import ROOT, Context, Section, machine, table
 from bench.worker_scale import cpu_seconds
 
 # (sidebar link label = the page's title, an element the page draws late): a page run is done for the
@@ -262,8 +262,9 @@ async def drive(url: str, students: list[tuple[str, str]], rounds: int, server_p
         "by_page_p50_s": {k: round(v, 2) for k, v in by_page.items()},
         "signin_s": round(signin_s, 1), "browse_s": round(browse_s, 1),
         "page_runs_per_s": round(len(secs) / browse_s, 2) if browse_s else None,
-        "server_cpu_per_page_ms": round((cpu1 - cpu0) * 1000 / max(1, len(secs)), 1),
-        "server_cpu_share": round((cpu1 - cpu0) / browse_s / len(server_pids), 2) if browse_s else None,
+        # what the clicks cost beyond the open pages' own polling (which goes on while they click)
+        "server_cpu_per_page_ms": round(max(0.0, (cpu1 - cpu0) - idle_share * browse_s) * 1000 / max(1, len(secs)), 1),
+        "server_cpu_share": round((cpu1 - cpu0) / browse_s, 2) if browse_s else None,
         "rss_base_mb": round(base_rss / 1024, 1), "rss_all_mb": round(full_rss / 1024, 1),
         "rss_after_mb": round(peak_rss / 1024, 1),
         "idle_cpu_share": round(idle_share, 3),
@@ -347,35 +348,43 @@ def _nginx_on(port: int, upstreams: list[str], prefix: Path) -> Iterator[str]:
 
 
 # -- report --------------------------------------------------------------------------------------------
-def section(points: list[dict[str, Any]], command: str) -> Section:
+def section(points: list[dict[str, Any]], command: str, host: str) -> Section:
     rows = [[p["sessions"], p["replicas"], f"{p['page_runs']} ({p['errors']} failed)", f"**{p['p50_s']} s**",
              f"**{p['p95_s']} s**", f"{p['max_s']} s", f"{p['page_runs_per_s']}",
              f"{p['server_cpu_per_page_ms']:.0f} ms",
-             f"{p['server_cpu_share']:.0%}", f"{p['idle_cpu_share']:.0%}",
+             f"{p['server_cpu_share']:.2f}", f"{p['idle_cpu_share']:.2f}",
              f"{p['rss_base_mb']:.0f} -> {p['rss_after_mb']:.0f} MB",
              f"**{p['mb_per_session']:.1f} MB**" if p["replicas"] == 1 else "(n/a: two processes warming up)",
              f"{p['saw_own_data']}/{p['sessions']}"] for p in points]
-    body = (f"Regenerate: `{command}`.\n\n"
+    body = (f"Regenerate: `{command}`. Machine: {host}.\n\n"
             + table(["Sessions at once", "Replicas", "Page runs", "p50", "p95", "max", "Page runs/s",
-                     "Server CPU per page run", "Server CPU busy (clicking)", "Server CPU, all open but idle",
+                     "Server CPU per page run (beyond polling)", "Server CPU while clicking (cores)",
+                     "Server CPU, all open but idle (cores)",
                      "Server RSS (1 session -> all)",
                      "Memory per session", "Saw own data"], rows))
     by_page = "; ".join(f"{p['sessions']} sessions: " + ", ".join(f"{k} {v} s" for k, v in p["by_page_p50_s"].items())
                         for p in points)
     body += f"\n\nMedian per page: {by_page}."
+    failed = "; ".join(f"{p['sessions']} sessions: {p['error_kinds']}" for p in points if p["errors"])
+    if failed:
+        body += (f" Failed page runs (no page within {STEP_TIMEOUT_MS / 1000:.0f} s, or the click itself timed "
+                 f"out): {failed}.")
     one = [p for p in points if p["replicas"] == 1]
     if one:
-        cpu = max(p["server_cpu_per_page_ms"] for p in one)
-        body += (f"\n\nWhat limits one process: each page run costs the server ~{cpu:.0f} ms of CPU, and a "
-                 f"Streamlit server runs its sessions' scripts in threads of one Python process (one GIL), so "
-                 f"it tops out near {1000 / cpu:.1f} page runs a second however many cores the machine has; "
-                 "past that, runs queue and page time grows with the sessions clicking at once. An open page "
-                 "costs CPU even when nobody clicks: the sidebar's sync status is a fragment that reruns every "
-                 f"2 s (`canvas.dashboard.frame.POLL_SECONDS`), ~{max(p['idle_cpu_ms_per_session_s'] for p in one)} "
-                 "ms of CPU per second per open session here, so a few dozen open pages fill a core by "
-                 "themselves; polling less often (or only while a sync runs) is the first lever. Memory grows "
-                 "with open sessions (the column above). Past one process: more replicas behind the sticky "
-                 "proxy, each a separate process, all reading the same PostgreSQL (docs/deploy.md).")
+        idle = max(p["idle_cpu_ms_per_session_s"] for p in one)
+        cpu = max(p["server_cpu_per_page_ms"] for p in points)
+        body += (
+            "\n\nWhat limits one process: a Streamlit server runs every session's scripts in threads of one "
+            "Python process (one GIL), so it gets at most one core however many the machine has. An open page "
+            "costs CPU even when nobody clicks: the sidebar's sync status is a fragment that reruns every 2 s "
+            f"(`canvas.dashboard.frame.POLL_SECONDS`), ~{idle:.0f} ms of CPU per second per open session "
+            f"here, so about {1000 / idle:.0f} open pages fill a core by themselves, before any click. A click "
+            f"(a full page run) costs up to ~{cpu:.0f} ms of CPU beyond that polling. When the polling alone "
+            "takes the CPU the server gets, page runs queue behind it and page time grows with every open "
+            "session: that is the 10-session row on this machine (other work held the server to under half "
+            "a core). Levers, in order: poll the status less often (or only while a sync runs), then more "
+            "replicas behind the sticky proxy, each a separate process on its own core, all reading the same "
+            "PostgreSQL (docs/deploy.md). Memory is small: ~2 MB per open session on a ~260 MB process.")
     for p in points:
         if p.get("websockets_per_replica"):
             body += (f"\n\nTwo replicas behind nginx ({p['sessions']} sessions, deploy/nginx-canvas-dashboard.conf): "
@@ -412,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
     tmp = Path(tempfile.mkdtemp(prefix="canvas-bench-"))
     command = "python -m bench.dashboard_load " + " ".join(argv if argv is not None else sys.argv[1:])
-    points = []
+    points, host = [], machine()
     try:
         with ScratchServer(tmp, server_url) as server:
             ctx = Context(smoke=False, tmp=tmp, server=server)
@@ -426,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"   {json.dumps(points[-1])}", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    sec = section(points, command.strip())
+    sec = section(points, command.strip(), host)
     md = sec.markdown()
     print(md)
     if args.write:
