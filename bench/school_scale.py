@@ -188,6 +188,15 @@ def run_points(ctx: Context, sizes: tuple[int, ...], **kw: Any) -> list[dict[str
     return out
 
 
+SEND_DELAY_S = 0.2  # allowed delay between a permit's slot and the request's arrival (a loaded machine)
+
+
+def within_budget(p: dict[str, Any]) -> bool:
+    """The busiest 5 s at the simulated Canvas hold no more than the budget's slots in 5 s plus the
+    send delay, plus the slot at the window's edge."""
+    return p["rps_max_5s"] * 5 <= p["max_rps"] * (5 + SEND_DELAY_S) + 1
+
+
 def section(ctx: Context, points: list[dict[str, Any]], command: str) -> Section:
     biggest = points[-1]
     m = model(biggest, history_mb_per_user=ctx.shared.get("history_mb_per_user"))
@@ -197,10 +206,11 @@ def section(ctx: Context, points: list[dict[str, Any]], command: str) -> Section
             f"`CANVAS_HOST_MAX_RPS` 1.5x what the cycle needs, {biggest['permit_batch']} permit(s) per round trip.\n\n"
             + _points_table(points) + "\n\n" + _model_text(m))
     ok = all(p["users_all_synced"] and p["synced"] >= p["target"] and p["runs_not_ok"] == 0
-             and p["rps_max_5s"] <= p["max_rps"] * 1.02 and p["throttled_canvas"] == 0 for p in points)
+             and within_budget(p) and p["throttled_canvas"] == 0 for p in points)
     return Section(title="School scale: students spread over the cycle, 4 replicas, a shared Canvas budget",
                    target="every student synced every cycle by 4 replicas, the Canvas host at most at the budget "
-                          "(busiest 5 s), no throttling; a model for 30,000 students every 2 h",
+                          f"(busiest 5 s, allowing {SEND_DELAY_S} s between a permit and its arrival), no "
+                          "throttling; a model for 30,000 students every 2 h",
                    body=body, notes=NOTES, ok=ok,
                    figures={"points": [{k: v for k, v in p.items() if k not in ("url", "first_sync", "steady")}
                                        for p in points], "model": m})
