@@ -201,9 +201,8 @@ async def drive(url: str, students: list[tuple[str, str]], rounds: int, server_p
                 signin_concurrency: int = 5, lb_keys: list[str] | None = None) -> dict[str, Any]:
     """Sign every student in (a few at a time: sign-in is not what is measured), then all browse at once."""
     subjects = [s for s, _ in students]
-    from playwright.async_api import async_playwright
-
     from canvas.dashboard.launch import CHROMIUM, CHROMIUM_ARGS
+    from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -276,10 +275,10 @@ async def drive(url: str, students: list[tuple[str, str]], rounds: int, server_p
 
 # -- one measurement -----------------------------------------------------------------------------------
 def measure(ctx: Context, sessions: int, *, rounds: int = 3, replicas: int = 1) -> dict[str, Any]:
+    from canvas.dashboard.launch import free_port, serving
     from pydantic import SecretStr
 
     from canvas.crypto import TokenCipher
-    from canvas.dashboard.launch import free_port, serving
     from canvas.db.engine import get_engine
     from canvas.simulator import Simulator
     from canvas.simulator.oauth import DEFAULT_CLIENT

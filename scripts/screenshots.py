@@ -33,6 +33,7 @@ SHOTS = {
     "grades": ("Grades", 1900, "Course detail"),
     "sync": ("Sync_activity", 1150, "Sync history"),
     "settings": ("Settings", 1000, "Try the demo"),
+    "transcript": ("Transcript", 1300, "GPA by term"),
 }
 
 
@@ -89,8 +90,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    from canvas.dashboard.launch import CHROMIUM, browser, streamlit_server
     from canvas.simulator import Simulator
+    from tests.support.launch import CHROMIUM, browser, streamlit_server
 
     if not Path(CHROMIUM).exists():
         log.error("%s is missing: apt-get install -y chromium fonts-noto-color-emoji", CHROMIUM)

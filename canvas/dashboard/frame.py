@@ -30,6 +30,7 @@ PAGES = (
     ("pages/1_Assignments.py", "Assignments", "📝"),
     ("pages/2_Grades.py", "Grades", "📈"),
     ("pages/3_Sync_activity.py", "Sync & activity", "🔄"),
+    ("pages/5_Transcript.py", "Transcript", "🎓"),
     ("pages/4_Settings.py", "Settings", "⚙️"),
 )
 SETTINGS_PAGE = PAGES[-1][0]

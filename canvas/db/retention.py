@@ -7,6 +7,9 @@
   each UTC day; past the history window only each course's latest stays (the next sync compares
   against it, and the chart ends on it).
 * `oauth_states` past their lifetime; `worker_heartbeats` silent for a week.
+* `course_prefs` (credits, in GPA) of courses no longer in the cache (a dropped course; concluded
+  courses stay cached, so their choices stay). `gpa_settings` and `course_prefs` go with their user
+  (ON DELETE CASCADE), like the cache.
 
 Deletes run in batches of at most `batch_size` rows, each its own short transaction, so a first
 prune of a big table never holds long locks. A session advisory lock lets one process prune at a
@@ -22,12 +25,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from canvas.config import Settings
+from canvas.config import OAUTH_STATE_TTL_S, Settings
+from canvas.db.session import set_local_timeouts
 
 LOCK_KEY = 0x43414E5652  # "CANVR"; the migration lock is "CANVA"
 BATCH_SIZE = 5000
 HEARTBEAT_KEEP_DAYS = 7  # docs/worker.md: a silent worker's row is dropped after 7 days
-LOCK_TIMEOUT = "5s"  # a batch that would wait on a lock gives up (retried next hour) rather than queue
+LOCK_TIMEOUT_MS = 5000  # a batch that would wait on a lock gives up (retried next hour) rather than queue
 
 # Candidate rows per table, pruned in this order (snapshots first: deleting runs then nulls fewer
 # snapshots' sync_run_id). ctid: deleting by physical row is safe against concurrent updates, which
@@ -50,6 +54,10 @@ _CANDIDATES = {
          WHERE r.outcome <> 'running' AND r.id <> ALL(CAST(:keep AS bigint[]))""",
     "oauth_states": "SELECT ctid FROM oauth_states WHERE created_at < :oauth_cut",
     "worker_heartbeats": "SELECT ctid FROM worker_heartbeats WHERE last_beat < :beat_cut",
+    "course_prefs": """
+        SELECT p.ctid FROM course_prefs p
+         WHERE NOT EXISTS (SELECT 1 FROM canvas_courses_cache c
+                            WHERE c.user_id = p.user_id AND c.canvas_id = p.course_id)""",
 }
 
 _CUTOFFS = text("""
@@ -81,25 +89,23 @@ class Policy:
     sync_runs_per_user: int = 20
     score_changes_days: int = 14
     score_history_days: int = 400
-    oauth_state_ttl_s: float = 15 * 60
+    oauth_state_ttl_s: float = OAUTH_STATE_TTL_S
     heartbeat_days: float = HEARTBEAT_KEEP_DAYS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
-        from canvas.accounts import OAUTH_STATE_TTL_S  # the sign-in flow owns that lifetime
-
         return cls(sync_runs_days=settings.retain_sync_runs_days,
                    sync_runs_per_user=settings.retain_sync_runs_per_user,
                    score_changes_days=settings.retain_score_changes_days,
-                   score_history_days=settings.retain_score_history_days,
-                   oauth_state_ttl_s=OAUTH_STATE_TTL_S)
+                   score_history_days=settings.retain_score_history_days)
 
     def describe(self) -> str:
         return (f"sync runs older than {self.sync_runs_days} days (keeping each user's last "
                 f"{self.sync_runs_per_user} and latest successful ones, never a running one); score snapshots "
                 f"thinned to the last of each day after {self.score_changes_days} days and to each course's "
                 f"latest after {self.score_history_days} days; OAuth states older than "
-                f"{self.oauth_state_ttl_s / 60:g} min; heartbeats of workers silent for {self.heartbeat_days:g} days")
+                f"{self.oauth_state_ttl_s / 60:g} min; heartbeats of workers silent for {self.heartbeat_days:g} days; "
+                f"GPA choices for courses no longer cached")
 
 
 @dataclass
@@ -158,7 +164,7 @@ def _delete_batches(conn: Connection, name: str, sql: str, params: dict[str, Any
     stmt = text(f"DELETE FROM {name} WHERE ctid = ANY(ARRAY({sql} LIMIT :batch))")
     total = 0
     while not (stop is not None and stop.is_set()):
-        conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        set_local_timeouts(conn, lock_timeout_ms=LOCK_TIMEOUT_MS)
         n = conn.execute(stmt, {**params, "batch": batch_size}).rowcount
         conn.commit()
         total += n

@@ -222,16 +222,18 @@ class Simulator:
 
     def record(
         self, method: str, path: str, status: int, user: int | None, label: str, nbytes: int,
-        at: float | None = None,
+        query: list[tuple[str, str]] | None = None, at: float | None = None,
     ) -> None:
         at = time.time() if at is None else at  # arrival (wall clock): what a host's rate is measured on
+        # the query as sent (tests check the plan's include[]s), never a token passed in it
+        params = [[k, v] for k, v in query or () if k != "access_token"]
         with self._stats_lock:
             self._requests += 1
             self._per_second[int(at)] += 1
             self._arrivals.append(at)
             self._by_token[label] += 1
             self._bytes += nbytes
-            self._log.append({"method": method, "path": path, "status": status, "user": user})
+            self._log.append({"method": method, "path": path, "status": status, "user": user, "query": params})
 
     def count_throttled(self) -> None:
         with self._stats_lock:

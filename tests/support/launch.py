@@ -1,7 +1,7 @@
 """Start `streamlit run app.py` as a subprocess and drive it with headless chromium (dev tooling).
 
-Shared by the browser tests and `scripts/screenshots.py`. Uses Debian's chromium through
-Playwright's `executable_path`; never downloads a browser.
+Shared by the browser tests and `scripts/screenshots.py`; not part of the app package. Uses
+Debian's chromium through Playwright's `executable_path`; never downloads a browser.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # URL path of each page under Streamlit's pages-directory routing (file name minus the number prefix).
 PAGE_URLS = {"overview": "", "assignments": "Assignments", "grades": "Grades", "sync": "Sync_activity",
-             "settings": "Settings"}
+             "settings": "Settings", "transcript": "Transcript"}
 
 
 def free_port() -> int:
