@@ -76,7 +76,7 @@ def add_students(engine: Any, settings: Any, cipher: Any, sim: Any, issuer: str,
 
 @contextmanager
 def openid_provider(log_path: Path) -> Iterator[str]:
-    from canvas.dashboard.launch import free_port, serving
+    from tests.support.launch import free_port, serving
 
     port = free_port()
     url = f"http://localhost:{port}"
@@ -201,8 +201,9 @@ async def drive(url: str, students: list[tuple[str, str]], rounds: int, server_p
                 signin_concurrency: int = 5, lb_keys: list[str] | None = None) -> dict[str, Any]:
     """Sign every student in (a few at a time: sign-in is not what is measured), then all browse at once."""
     subjects = [s for s, _ in students]
-    from canvas.dashboard.launch import CHROMIUM, CHROMIUM_ARGS
     from playwright.async_api import async_playwright
+
+    from tests.support.launch import CHROMIUM, CHROMIUM_ARGS
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -275,13 +276,13 @@ async def drive(url: str, students: list[tuple[str, str]], rounds: int, server_p
 
 # -- one measurement -----------------------------------------------------------------------------------
 def measure(ctx: Context, sessions: int, *, rounds: int = 3, replicas: int = 1) -> dict[str, Any]:
-    from canvas.dashboard.launch import free_port, serving
     from pydantic import SecretStr
 
     from canvas.crypto import TokenCipher
     from canvas.db.engine import get_engine
     from canvas.simulator import Simulator
     from canvas.simulator.oauth import DEFAULT_CLIENT
+    from tests.support.launch import free_port, serving
 
     url = ctx.database()
     tmp = ctx.tmp / f"load-{sessions}-{replicas}"
@@ -338,7 +339,7 @@ def measure(ctx: Context, sessions: int, *, rounds: int = 3, replicas: int = 1) 
 
 @contextmanager
 def _nginx_on(port: int, upstreams: list[str], prefix: Path) -> Iterator[str]:
-    from canvas.dashboard.launch import serving
+    from tests.support.launch import serving
 
     conf = render_nginx(upstreams, port, prefix)
     cmd = [NGINX, "-p", str(prefix), "-c", str(conf), "-g", "daemon off; user root;"]

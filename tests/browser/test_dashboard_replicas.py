@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from canvas.dashboard.launch import CHROMIUM
 
 from bench.common import ROOT
 from bench.dashboard_load import NGINX, measure
+from tests.support.launch import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
