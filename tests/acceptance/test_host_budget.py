@@ -18,7 +18,7 @@ from bench.worker_scale import add_users, max_in_window
 ROOT = Path(__file__).resolve().parents[2]
 RATE = 8.0
 USERS = 24
-COURSES = 2  # C + 2 = 4 requests per user: 96 requests, 12 s at 8 per second
+COURSES = 2  # C + 2 or 3 requests per user: ~100 requests, ~13 s at 8 per second
 
 
 def _run_fleet(base_env: dict[str, str], tmp_path: Path, extra: dict[str, str], workers: int = 3) -> list[int]:
@@ -62,7 +62,9 @@ def test_three_workers_stay_within_the_school_budget_and_every_student_is_synced
                                             "CANVAS_HOST_PERMIT_BATCH": str(batch)})
     assert codes == [0, 0, 0], [p.read_text() for p in tmp_path.glob("worker-*.log")]
     arrivals = sim.arrivals()
-    assert len(arrivals) == USERS * (COURSES + 2)
+    with engine.connect() as conn:  # every request the workers sent reached the host (none lost, none extra)
+        assert len(arrivals) == conn.execute(text("SELECT sum(requests) FROM sync_runs")).scalar_one()
+    assert len(arrivals) >= USERS * (COURSES + 2)
     # Canvas's view: no second-long window holds more than the budget (+3: a slot's edge, and the
     # delay between a permit and its arrival on a loaded machine), and the run averages under it.
     assert max_in_window(arrivals, 1.0) <= RATE + 3, sim.stats()["per_second"]
