@@ -8,7 +8,7 @@ browser back here with ?code&state); pasted tokens only when the operator allows
 import streamlit as st
 
 from canvas.accounts import pasted_tokens_allowed
-from canvas.dashboard import accounts_ui
+from canvas.dashboard import accounts_ui, notify_ui
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Settings", "⚙️", needs_user=False)
@@ -34,6 +34,9 @@ else:
         st.button("Disconnect", key="disconnect", icon="🔌", disabled=not u["has_token"],
                   on_click=accounts_ui.disconnect, args=(int(u["id"]),),
                   help="Forget the token; the cached data stays viewable")
+
+if fr.user is not None:
+    notify_ui.section(fr)
 
 if fr.shared:
     st.subheader("Connect Canvas")
