@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,7 +67,8 @@ class CanvasClient:
                  backoff_max: float = 30.0, session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  on_request: Callable[[], None] | None = None,
-                 pin: tuple[str, int, Sequence[str]] | None = None) -> None:
+                 pin: tuple[str, int, Sequence[str]] | None = None,
+                 permit: Callable[[], None] | None = None) -> None:
         register_secret(token)  # whatever happens next, this string never reaches a log line
         self.base_url = base_url.rstrip("/")
         self._token = token
@@ -76,6 +78,7 @@ class CanvasClient:
         self._backoff_max = backoff_max
         self._sleep = sleep
         self._on_request = on_request
+        self._permit = permit  # the host's shared budget (canvas.api.permits), when one is set
         self._session = transport.pinned_session(pin, session)
         self.limiter = RateLimiter(max_in_flight=max_in_flight, min_interval=min_interval, sleep=sleep)
         self.stats = RequestStats()
@@ -88,13 +91,15 @@ class CanvasClient:
     @classmethod
     def from_settings(cls, checked: CheckedUrl, token: str, settings: Settings, *,
                       on_request: Callable[[], None] | None = None,
-                      min_interval_s: float | None = None) -> CanvasClient:
+                      min_interval_s: float | None = None,
+                      permit: Callable[[str], None] | None = None) -> CanvasClient:
         """The one place settings become a client: timeout, retries, in-flight cap, pacing."""
         return cls.for_checked(
             checked, token, timeout=settings.request_timeout_s, max_attempts=settings.sync_max_retries,
             max_in_flight=settings.max_in_flight, backoff_base=settings.retry_backoff_ms / 1000,
             min_interval=settings.min_request_interval_ms / 1000 if min_interval_s is None else min_interval_s,
-            on_request=on_request)
+            on_request=on_request,
+            permit=None if permit is None else partial(permit, f"{checked.host}:{checked.port}"))
 
     def close(self) -> None:
         self._session.close()
@@ -112,6 +117,8 @@ class CanvasClient:
             raise errors.BadResponseError(0, path, "link to another host refused")
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         with self.limiter.slot():
+            if self._permit is not None:
+                self._permit()  # may wait for the host's budget: the hook below sees a shutdown after it
             if self._on_request is not None:
                 self._on_request()
             resp, content = transport.send(self._session, "GET", url, path, timeout=self._timeout,

@@ -41,10 +41,11 @@ class SyncResult:
 
 
 def make_client(settings: Settings, base_url: str, token: str, on_request: Callable[[], None] | None = None,
-                min_interval_s: float | None = None) -> CanvasClient:
+                min_interval_s: float | None = None, permit: Callable[[str], None] | None = None) -> CanvasClient:
     # The URL policy is checked again before every sync, not only when the URL was saved.
     checked = check_base_url(base_url, settings.allowed_hosts)
-    return CanvasClient.from_settings(checked, token, settings, on_request=on_request, min_interval_s=min_interval_s)
+    return CanvasClient.from_settings(checked, token, settings, on_request=on_request, min_interval_s=min_interval_s,
+                                      permit=permit)
 
 
 class _LeaseKeeper:
@@ -126,8 +127,10 @@ def claim_or_busy(engine: Engine, user_id: int, owner: str, ttl: float, kind: Sy
 
 
 def run_claimed(engine: Engine, settings: Settings, claim: jobs.Claim, *, trigger: SyncTrigger, owner: str,
-                cipher: TokenCipher, cancel: threading.Event | None = None) -> SyncResult:
-    """Run the claimed job to its end; always leaves a finished sync_runs row and a released job."""
+                cipher: TokenCipher, cancel: threading.Event | None = None,
+                permit: Callable[[str], None] | None = None) -> SyncResult:
+    """Run the claimed job to its end; always leaves a finished sync_runs row and a released job.
+    `permit(host)`: waits for the Canvas host's shared request budget (the worker's, when set)."""
     with engine.begin() as conn:
         user = repo.get_user(conn, claim.user_id)
         run_id = repo.start_run(conn, user_id=claim.user_id, trigger=trigger, kind=claim.kind, worker=owner)
@@ -138,7 +141,7 @@ def run_claimed(engine: Engine, settings: Settings, claim: jobs.Claim, *, trigge
         with _LeaseKeeper(engine, claim, settings.lease_seconds, cancel) as keeper:
             # Personal token: decrypted. OAuth: refreshed first when it would expire during the run.
             token = access_token_for(engine, settings, cipher, user.id, min_ttl=SYNC_MIN_TTL)
-            client = make_client(settings, user.base_url, token, keeper)
+            client = make_client(settings, user.base_url, token, keeper, permit=permit)
             with client:
                 if claim.kind == "recent":
                     return _recent(engine, settings, claim, client, run_id, keeper)
