@@ -8,21 +8,24 @@ addresses are refused unless the host[:port] is in CANVAS_ALLOWED_HOSTS (the sim
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from canvas.errors import UrlRefused
+from canvas.errors import HostUnresolved, NotAUrl, UrlRefused
 
 Resolver = Callable[[str, int], list[str]]
+# A DNS name: dot-separated labels of letters, digits and inner hyphens (IDNs arrive as punycode).
+_HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?")
 
 
 def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror:
-        raise UrlRefused(f"Canvas host {host!r} could not be resolved") from None
+        raise HostUnresolved(f"Canvas host {host!r} could not be resolved") from None
     return sorted({str(info[4][0]) for info in infos})
 
 
@@ -75,7 +78,12 @@ def check_base_url(url: str, allowed_hosts: Iterable[str] = (),
                    resolver: Resolver | None = system_resolver) -> CheckedUrl:
     """Check a Canvas base URL against the policy and resolve it once (raise UrlRefused saying why)."""
     raw = url.strip()
-    parts = urlsplit(raw if "://" in raw else f"https://{raw}")
+    if not raw or any(c.isspace() for c in raw):
+        raise NotAUrl(f"{raw!r} is not a web address")
+    try:
+        parts = urlsplit(raw if "://" in raw else f"https://{raw}")
+    except ValueError:
+        raise NotAUrl(f"{raw!r} is not a web address") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
         raise UrlRefused(f"Canvas URL must use https, not {scheme!r}")
@@ -85,7 +93,9 @@ def check_base_url(url: str, allowed_hosts: Iterable[str] = (),
         raise UrlRefused("Canvas URL must be just the site, e.g. https://school.instructure.com")
     host = (parts.hostname or "").lower()
     if not host:
-        raise UrlRefused("Canvas URL has no host")
+        raise NotAUrl("Canvas URL has no host")
+    if ":" not in host and _literal_ip(host) is None and not _HOSTNAME.fullmatch(host):
+        raise NotAUrl(f"{host!r} is not a web address")
     try:
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError:
@@ -93,7 +103,8 @@ def check_base_url(url: str, allowed_hosts: Iterable[str] = (),
     default_port = 443 if scheme == "https" else 80
     allowed = _allowed(host, port, default_port, allowed_hosts)
     if scheme == "http" and not allowed:
-        raise UrlRefused(f"Canvas URL must use https ({host} is not in CANVAS_ALLOWED_HOSTS)")
+        # (the operator may allow plain http for a host with CANVAS_ALLOWED_HOSTS; a student can't)
+        raise UrlRefused("Canvas addresses must start with https://")
     literal = _literal_ip(host)
     if literal is not None and not allowed:
         raise UrlRefused(f"Canvas URL must name a host, not an IP address ({host})")
@@ -105,7 +116,7 @@ def check_base_url(url: str, allowed_hosts: Iterable[str] = (),
         if not allowed:
             for address in addresses:
                 if not is_public_address(ipaddress.ip_address(address.split("%")[0])):
-                    raise UrlRefused(f"Canvas host {host} resolves to a non-public address")
+                    raise UrlRefused(f"{host} points to a private (non-public) network address")
     netloc = host if ":" not in host else f"[{host}]"
     if parts.port and port != default_port:
         netloc += f":{port}"

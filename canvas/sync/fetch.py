@@ -64,10 +64,12 @@ def fetch_groups(client: CanvasClient, course_ids: list[int], max_workers: int =
     return {cid: results[cid] for cid in course_ids}
 
 
-def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3) -> models.FetchedData:
+def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3,
+              on_progress: Callable[[int, int], None] | None = None) -> models.FetchedData:
+    """`on_progress(done, total)`: courses whose assignments have arrived, of the courses to fetch."""
     profile = fetch_profile(client)
     data = models.FetchedData(profile=profile)
-    log.info("Syncing courses...")
+    log.info("📚 Syncing courses...")
     raw_courses = []
     for course in client.get_all("courses", COURSE_PARAMS):
         if isinstance(course, dict) and course.get("access_restricted_by_date"):
@@ -76,9 +78,11 @@ def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3) -> model
         if row is not None:
             raw_courses.append(course)
             data.courses.append(row)
-    log.info("Syncing assignments...")
+    log.info("📝 Syncing assignments...")
     ids = [int(c["id"]) for c in raw_courses]
-    for course_id, result in fetch_groups(client, ids, max_workers).items():
+    if on_progress is not None:
+        on_progress(0, len(ids))
+    for course_id, result in fetch_groups(client, ids, max_workers, on_done=on_progress).items():
         if isinstance(result, errors.ApiError):
             log.warning("Skipping course %s: %s", course_id, result)
             data.skipped.append({"course_id": course_id, "status": result.status, "error": type(result).__name__})
