@@ -276,7 +276,7 @@ def test_connect_checks_the_token_live_and_refuses_a_bad_one(app_env, sim):
     at.text_input(key="connect_url").input(sim.base_url)
     at.text_input(key="connect_token").input("not-a-real-token")
     next(b for b in at.button if b.label == "Check and save").click().run()
-    assert "Canvas rejected this token" in at.error[0].value
+    assert "Canvas rejected this access token" in at.error[0].value
     with app_env.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 0
     at.text_input(key="connect_url").input(sim.base_url)
@@ -290,11 +290,55 @@ def test_connect_checks_the_token_live_and_refuses_a_bad_one(app_env, sim):
 def test_disconnect_forgets_the_token(synced, app_env):
     at = run_page(PAGES["settings"])
     at.button(key="disconnect").click().run()
+    with app_env.connect() as conn:  # the first click only asks
+        assert conn.execute(text("SELECT token_ciphertext FROM users")).scalar_one() is not None
+    assert "Disconnect this Canvas account?" in texts(at)
+    at.button(key="confirm_yes").click().run()
     assert "Disconnected" in at.info[0].value
     with app_env.connect() as conn:
         assert conn.execute(text("SELECT token_ciphertext FROM users")).scalar_one() is None
+    assert not [b for b in at.button if b.key == "disconnect"], "nothing left to disconnect"
+    # a deliberate disconnect is a neutral state, not a red sync error
+    assert "Not connected" in sidebar_text(at) and "Sync error" not in sidebar_text(at)
+    assert not at.sidebar.error
     at.switch_page("app.py").run()
     assert {m.label: m.value for m in at.metric}["Active courses"] == "6", "cached data stays viewable"
+    assert not at.error and not at.warning
+
+
+def test_delete_my_data_asks_then_removes_everything(synced, app_env):
+    at = run_page(PAGES["settings"])
+    at.button(key="delete_data").click().run()
+    at.button(key="confirm_no").click().run()
+    with app_env.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM canvas_courses_cache")).scalar_one() == 6
+    at.button(key="delete_data").click().run()
+    at.button(key="confirm_yes").click().run()
+    assert "Deleted" in at.success[0].value
+    with app_env.connect() as conn:
+        for table in ("users", "canvas_courses_cache", "canvas_assignments_cache", "sync_runs", "sync_jobs"):
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table
+    assert "No Canvas account connected yet" in sidebar_text(at)
+
+
+def test_connect_form_names_each_failure_and_keeps_what_was_typed(app_env, sim):
+    at = run_page(PAGES["settings"])
+    cases = [
+        ("not a url", "does not look like a web address"),
+        ("https://no-such-school.invalid", "No site answers to that address"),
+        ("http://localhost:1", "cannot be used: Canvas addresses must start with https://"),
+        ("http://127.0.0.1:1", "could not be reached"),  # allowed host (tests), nothing listening
+        (sim.base_url, "Canvas rejected this access token"),
+    ]
+    for url, sentence in cases:
+        at.text_input(key="connect_url").input(url)
+        at.text_input(key="connect_token").input("typed-token-1234")
+        next(b for b in at.button if b.label == "Check and save").click().run()
+        shown = at.error[0].value.replace("\\", "")  # markdown escapes
+        assert sentence in shown and shown.endswith("Nothing was saved."), (url, shown)
+        assert "Error" not in shown and "CANVAS_" not in shown, shown
+        assert at.text_input(key="connect_url").value == url  # what was typed stays
+        assert at.text_input(key="connect_token").value == "typed-token-1234"
 
 
 def test_new_grades_since_the_last_visit(synced, app_env, settings):
