@@ -121,6 +121,9 @@ class CanvasClient:
                                                params=params, headers=headers)
             except errors.TransportError:
                 self.stats.record(0, False, None)  # a request that got no reply was still sent
+                if self.deadline is not None and time.monotonic() >= self.deadline - 0.05:
+                    # its timeout was what was left of the deadline: the run is out of time
+                    raise errors.SyncTimedOut(f"gave up on {path}: the sync's time limit was reached") from None
                 raise
         remaining, _cost = responses.rate_headers(resp.headers)
         self.limiter.observe(remaining)
@@ -139,8 +142,7 @@ class CanvasClient:
         left = self.deadline - time.monotonic()
         if left <= 0.05:
             raise errors.SyncTimedOut(f"gave up on {path}: the sync's time limit was reached")
-        # transport.send allows 2 x timeout to read the body; half keeps that inside the deadline too
-        return min(self._timeout, left / 2) if left < 2 * self._timeout else self._timeout
+        return min(self._timeout, left)
 
     # -- retries -------------------------------------------------------------------------------
     def _wait(self, state: RetryCallState) -> float:
