@@ -48,7 +48,7 @@ def _env(tmp_path: Path, marker: str, port: int) -> dict[str, str]:
 def test_sigterm_stops_everything_run_sh_started(tmp_path: Path) -> None:
     marker = f"i13-{uuid.uuid4().hex}"
     port = free_port()
-    log = open(tmp_path / "run.log", "wb")  # noqa: SIM115 - closed in the finally below
+    log = open(tmp_path / "run.log", "wb")
     proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=_env(tmp_path, marker, port),
                             stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     try:

@@ -53,7 +53,7 @@ def test_cancel_from_another_connection_stops_a_hung_sync_and_is_not_a_failure(e
     def run() -> None:
         try:
             sync_user_now(engine, settings, user_id, trigger="app", owner="test", cipher=cipher)
-        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+        except BaseException as exc:
             outcome["exc"] = exc
 
     thread = threading.Thread(target=run)
