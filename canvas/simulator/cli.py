@@ -10,7 +10,6 @@ from types import FrameType
 
 from canvas.simulator.server import Simulator, token_for
 
-
 CONTROLS = """\
 Faults and changes while it runs (POST JSON to the control endpoints; not counted, not throttled):
 
