@@ -101,3 +101,25 @@ def status_sentence(facts: dict, state: str, tz: ZoneInfo | None = None) -> str 
     if state == "error":
         return sync_failed(facts.get("last_error"), facts.get("retry_at"), facts["db_now"], tz)
     return None
+
+
+def run_result(outcome: str | None, error_class: str | None) -> str:
+    """One sync in the history, in words: "Synced", "Cancelled", or what went wrong."""
+    if outcome == "success":
+        return "Synced"
+    if outcome == "running":
+        return "Running…"
+    if error_class == "CancelRequested":
+        return "Cancelled"
+    if outcome == "abandoned" and error_class in (None, "Cancelled", "KeyboardInterrupt", "SystemExit"):
+        return "Stopped (the sync service shut down)"
+    return FAILURES.get(error_class or "", GENERIC)
+
+
+def next_sync(due_at: datetime | None, now: datetime, tz: ZoneInfo | None = None) -> str:
+    """When the automatic sync runs next, e.g. 'today at 5:04 PM', 'in a moment'."""
+    if due_at is None or due_at <= now:
+        return "in a moment"
+    local, today = due_at.astimezone(tz) if tz else due_at, now.astimezone(tz) if tz else now
+    day = "today" if local.date() == today.date() else f"{local:%a %b} {local.day}"
+    return f"{day} at {clock(due_at, tz)}"

@@ -38,6 +38,10 @@ def sidebar_text(at: AppTest) -> str:
     return "\n".join(str(m.value) for m in [*at.sidebar.markdown, *at.sidebar.caption, *at.sidebar.error])
 
 
+def table_with(at: AppTest, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 def plotly_specs(at: AppTest) -> list[dict]:
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
@@ -129,12 +133,35 @@ def test_grades_older_than_6h_request_the_recent_refresh_once(synced, app_env):
 def test_sync_activity_page(synced):
     at = run_page(PAGES["sync"])
     metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Last successful sync"] == "just now"
+    assert metrics["Next automatic sync"].startswith(("today at", "in a moment")) or " at " in metrics[
+        "Next automatic sync"]
+    simple = table_with(at, "result")
+    assert list(simple.columns) == ["when", "what", "result", "took"]
+    assert list(simple["result"]) == ["Synced"] and list(simple["what"]) == ["Everything"]
+    # the operator's detail is still there, in the expander
     assert metrics["Workers alive"] == "0"
     assert metrics["Success rate"] == "100%"
-    runs = at.dataframe[0].value
+    runs = table_with(at, "requests")
     assert list(runs["outcome"]) == ["success"] and runs["requests"].iloc[0] > 0
     assert "No sync worker is running" in texts(at)
     assert plotly_specs(at)[0]["layout"]["title"]["text"] == "Sync durations"
+
+
+def test_sync_activity_explains_a_failed_run_and_counts_its_requests(synced, app_env, sim, settings, cipher):
+    from canvas.sync.runner import sync_user_now
+
+    sim.set_faults(fail=[{"path": "/api/v1/courses", "status": "reset"}])  # no reply at all
+    with pytest.raises(Exception):  # noqa: B017 - the dropped connections, after the retries
+        sync_user_now(app_env, settings, synced, trigger="cli", owner="test", cipher=cipher)
+    at = run_page(PAGES["sync"])
+    simple = table_with(at, "result")
+    assert simple["result"].iloc[0].startswith("Canvas did not answer")
+    runs = table_with(at, "requests")
+    # profile + 3 attempts at /courses: every request counted, not "0"
+    assert runs["requests"].iloc[0] == 1 + settings.sync_max_retries and runs["retries"].iloc[0] == 2
+    shown = texts(at)
+    assert "TransportError" not in shown.replace(runs["error"].iloc[0], "")  # class names only in the operator table
 
 
 def test_settings_shows_token_hint_never_the_token(synced):
