@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from canvas.accounts import Identity
 from canvas.config import Settings
-from canvas.dashboard import data, demo, fmt, signin, status_ui, syncing, visits
+from canvas.dashboard import data, demo, fmt, mobile, signin, status_ui, syncing, visits
 from canvas.errors import CanvasDashboardError, ConfigError
 from canvas.sync.status import SyncStatus, compute_status
 
@@ -89,6 +89,7 @@ def render_frame(title: str, icon: str, *, needs_user: bool = True) -> Frame:
         st.markdown(f"### :material/school: {APP_NAME}")
         for path, label, page_icon in PAGES:
             st.page_link(path, label=label, icon=page_icon)
+        mobile.close_sidebar_after_navigation()
         st.divider()
     try:
         engine = data.engine()
