@@ -99,7 +99,9 @@ def status_sentence(facts: dict, state: str, tz: ZoneInfo | None = None) -> str 
     if not facts.get("has_token"):
         return DISCONNECTED
     if state == "error":
-        return sync_failed(facts.get("last_error"), facts.get("retry_at"), facts["db_now"], tz)
+        # without a worker nothing retries by itself: only Sync now (the app) does
+        retry_at = facts.get("retry_at") if facts.get("worker_alive", True) else None
+        return sync_failed(facts.get("last_error"), retry_at, facts["db_now"], tz)
     return None
 
 

@@ -217,7 +217,13 @@ def test_unreachable_canvas_keeps_the_cache_and_says_how_old(synced, app_env, si
     at = run_page()
     assert {m.label: m.value for m in at.metric}["Active courses"] == "6"
     warning = next(w.value for w in at.warning if "Showing your data as of" in w.value)
-    assert warning.startswith("Canvas did not answer") and "tries again at" in warning
+    assert warning.startswith("Canvas did not answer") and "press Sync now to try again" in warning  # no worker
+    with app_env.begin() as conn:  # with a worker alive, the automatic retry's time is given
+        conn.execute(text("INSERT INTO worker_heartbeats (worker_id, host, pid) VALUES ('w1', 'h', 1)"))
+        conn.execute(text("UPDATE sync_jobs SET due_at = now() + interval '2 minutes'"))
+    at = run_page()
+    warning = next(w.value for w in at.warning if "Showing your data as of" in w.value)
+    assert "the dashboard tries again at" in warning and ("AM" in warning or "PM" in warning)
     assert "Error" not in warning  # a plain sentence, never an exception class name
     assert "Canvas did not answer" in sidebar_text(at)
 
