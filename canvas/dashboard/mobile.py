@@ -18,12 +18,12 @@ _SCRIPT = """<script>
   window.__canvasNavCloses = true;
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest('[data-testid="stSidebar"] a');
-    if (!link || window.innerWidth >= %d) return;
+    if (!link || window.innerWidth >= BREAKPOINT) return;
     var close = document.querySelector('[data-testid="stSidebar"] button[aria-label="Collapse sidebar"]');
     if (close) setTimeout(function () { close.click(); }, 0);
   }, true);
 })();
-</script>""" % BREAKPOINT_PX
+</script>""".replace("BREAKPOINT", str(BREAKPOINT_PX))
 
 
 def close_sidebar_after_navigation() -> None:

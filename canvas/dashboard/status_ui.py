@@ -98,6 +98,7 @@ def banner(facts: dict[str, Any] | None, status: SyncStatus | None, has_data: bo
                     icon=":material/inbox:")
     elif sentence and state != "disconnected":
         age = ago(status.last_sync, now)
-        st.warning(f"{fmt.md_escape(sentence)} Showing your data as of **{age}**.", icon=":material/warning:")
+        st.warning(f"{fmt.md_escape(sentence)} Showing your data from the last successful sync (**{age}**).",
+                   icon=":material/warning:")
 
 

@@ -93,7 +93,7 @@ def test_each_failure_shows_its_sentence_without_class_names(state, base_env, sy
             assert "reconnect in Settings" in text
             assert text.count("no longer accepts your access token") == 2  # sidebar + banner, not doubled up
             expect(sidebar.get_by_role("button", name="Sync now")).to_be_disabled()
-        assert "Showing your data as of" in text  # the cache is still there, and says how old it is
+        assert "Showing your data from the last successful sync" in text  # the cache, and how old it is
         assert not CLASS_NAME.search(text), CLASS_NAME.search(text)
         metric = page.locator('[data-testid="stMetric"]').filter(has_text="Active courses")
         expect(metric.locator('[data-testid="stMetricValue"]')).to_have_text("6")

@@ -181,7 +181,7 @@ def test_invalid_token_shows_reconnect_and_keeps_cached_data(synced, app_env):
         jobs.mark_token_invalid(conn, synced, "Invalid access token.")
     at = run_page()
     assert "reconnect in settings" in sidebar_text(at).lower()
-    assert any("Showing your data as of" in w.value and "no longer accepts your access token" in w.value
+    assert any("from the last successful sync" in w.value and "no longer accepts your access token" in w.value
                for w in at.warning)
     assert {m.label: m.value for m in at.metric}["Active courses"] == "6"
     assert at.sidebar.button(key="sync_now").disabled
@@ -216,13 +216,13 @@ def test_unreachable_canvas_keeps_the_cache_and_says_how_old(synced, app_env, si
         sync_user_now(app_env, settings, synced, trigger="cli", owner="test", cipher=cipher)
     at = run_page()
     assert {m.label: m.value for m in at.metric}["Active courses"] == "6"
-    warning = next(w.value for w in at.warning if "Showing your data as of" in w.value)
+    warning = next(w.value for w in at.warning if "Showing your data from the last successful sync" in w.value)
     assert warning.startswith("Canvas did not answer") and "press Sync now to try again" in warning  # no worker
     with app_env.begin() as conn:  # with a worker alive, the automatic retry's time is given
         conn.execute(text("INSERT INTO worker_heartbeats (worker_id, host, pid) VALUES ('w1', 'h', 1)"))
         conn.execute(text("UPDATE sync_jobs SET due_at = now() + interval '2 minutes'"))
     at = run_page()
-    warning = next(w.value for w in at.warning if "Showing your data as of" in w.value)
+    warning = next(w.value for w in at.warning if "Showing your data from the last successful sync" in w.value)
     assert "the dashboard tries again at" in warning and ("AM" in warning or "PM" in warning)
     assert "Error" not in warning  # a plain sentence, never an exception class name
     assert "Canvas did not answer" in sidebar_text(at)
