@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from canvas.dashboard import data, fmt, ics
+from canvas.dashboard import data, fmt, ics, links
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Assignments", "📝")
@@ -12,13 +12,17 @@ if work.empty:
     st.stop()
 
 course_names = sorted(work["course_name"].dropna().unique())
+links.preset_filters(fmt.STATUSES)  # the Overview's "Missing" and "Due in 7 days" cards link here
 f1, f2, f3 = st.columns([2, 2, 1])
 chosen_courses = f1.multiselect("Course", course_names, key="filter_courses", placeholder="All courses")
 chosen_status = f2.multiselect("Status", list(fmt.STATUSES), key="filter_status", placeholder="Any status",
                                format_func=lambda s: s.capitalize())
 search = f3.text_input("Search", key="filter_search", placeholder="Assignment name")
+due_week = st.toggle("Only what is due in the next 7 days", key="filter_due_week")
 shown = fmt.default_order(
     fmt.filter_assignments(work, courses=chosen_courses, statuses=chosen_status, search=search), fr.now)
+if due_week:
+    shown = fmt.due_within(shown, fr.now, 7)
 
 st.caption(f"{len(shown)} of {len(work)} assignments · upcoming first, then most recent · due dates in "
            f"{fr.tz.key}")
@@ -27,7 +31,7 @@ st.dataframe(
         ["due_local", "course_name", "name", "status_label", "result", "percent", "link"]],
     hide_index=True, width="stretch", height=560, key="assignments_table",
     column_config={
-        "due_local": st.column_config.DatetimeColumn("Due", format="ddd MMM D YYYY, h:mm a", width=175),
+        "due_local": st.column_config.DatetimeColumn("Due", format="ddd MMM D YYYY, h:mm A", width=175),
         "course_name": st.column_config.TextColumn("Course", width=165),
         "name": st.column_config.TextColumn("Assignment", width=235),
         "status_label": st.column_config.TextColumn("Status", width=125),
@@ -45,9 +49,10 @@ export = shown.assign(
 todo = int((shown["unsubmitted"].astype(bool) & shown["due_at"].notna()).sum())
 d1, d2, d3 = st.columns([1, 1, 2], vertical_alignment="center")
 d1.download_button("Download CSV", export.to_csv(index=False).encode("utf-8"), "assignments.csv", "text/csv",
-                   on_click="ignore", icon="⬇️", key="download_csv", width="stretch")
+                   on_click="ignore", icon=":material/download:", key="download_csv", width="stretch")
 d2.download_button("Calendar (.ics)", ics.calendar_from_frame(shown, now=fr.now).encode("utf-8"),
-                   "canvas-due.ics", "text/calendar", on_click="ignore", icon="📅", key="download_ics",
-                   width="stretch", help="Unsubmitted work with due dates (the filters above apply); "
-                                         "re-importing updates the same events")
+                   "canvas-due.ics", "text/calendar", on_click="ignore", icon=":material/calendar_month:",
+                   key="download_ics", width="stretch",
+                   help="Unsubmitted work with due dates (the filters above apply); "
+                        "re-importing updates the same events")
 d3.caption(f"The calendar holds the {todo} unsubmitted, dated assignments shown above.")

@@ -73,7 +73,7 @@ with st.expander("Details for the operator", icon=":material/engineering:"):
         st.caption("No sync worker is running: **Sync now** runs the sync inside the dashboard instead. Start "
                    "`python sync_worker.py` for scheduled background syncs.")
     st.plotly_chart(charts.sync_durations(runs, fr.tz), width="stretch", key="sync_durations",
-                    config={"displayModeBar": False})
+                    config=charts.PLOTLY_CONFIG)
     if not runs.empty:
         table = runs.assign(
             started=runs["started_at"].map(lambda t: fmt.fmt_when(t, fr.tz)),

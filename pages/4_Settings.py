@@ -29,7 +29,7 @@ else:
         st.text(f"Token:   {u['token_hint'] or '(none saved)'}" if u["has_token"] else "Token:   (disconnected)")
         if u["token_state"] == "invalid":
             st.error("Canvas refused the saved connection. Connect Canvas again below." if fr.shared else
-                     "Canvas rejected the saved token. Paste a new one below to reconnect.", icon="⚠️")
+                     "Canvas rejected the saved token. Paste a new one below to reconnect.", icon=":material/warning:")
     with right:
         account_actions.buttons(u)
     account_actions.confirmations(u, fr.shared)

@@ -49,8 +49,9 @@ def db_down(exc: BaseException) -> None:
     """Show the database message (with the error class, never a traceback) and stop this run."""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     log.warning("database unavailable: %s", detail)
-    st.error(DB_DOWN, icon="🛑")
-    st.caption(f"Details: {type(exc).__name__}: {detail[:300]}")
+    st.error(DB_DOWN, icon=":material/database_off:")
+    with st.expander("Details for the operator"):
+        st.caption(f"{type(exc).__name__}: {detail[:300]}")
     st.stop()
 
 

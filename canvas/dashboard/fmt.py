@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 
 STATUSES = ("upcoming", "missing", "late", "submitted", "graded", "excused")
+# Plain words: the table cells are drawn on a canvas, where an emoji is a box without an emoji font.
 STATUS_LABELS = {
-    "upcoming": "📅 Upcoming",
-    "past_due": "⏰ Past due",
-    "missing": "❗ Missing",
-    "submitted": "📤 Submitted",
-    "graded": "✅ Graded",
-    "excused": "➖ Excused",
+    "upcoming": "Upcoming",
+    "past_due": "Past due",
+    "missing": "Missing",
+    "submitted": "Submitted",
+    "graded": "Graded",
+    "excused": "Excused",
 }
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -89,7 +90,10 @@ def relative(ts: datetime | pd.Timestamp | None, now: datetime) -> str:
     return f"in {amount}" if future else f"{amount} ago"
 
 
-def pct(value: float | None, digits: int = 1) -> str:
+SCORE_DIGITS = 2  # every score percentage on every page, as Canvas shows them (79.64%)
+
+
+def pct(value: float | None, digits: int = SCORE_DIGITS) -> str:
     if value is None or pd.isna(value):
         return "—"
     return f"{value:.{digits}f}%"

@@ -70,12 +70,13 @@ def comparison(row: pd.Series, cg: CourseGrades | None, hidden: int, graded: int
     m5.metric("Recomputed final", fmt.pct(_float(ours.final_percent) if ours else None, 2), border=True,
               help="Our recomputation with ungraded work counted as zero")
     if ours is None:
-        st.warning("This course's cached data could not be recomputed; Canvas's numbers are unaffected.", icon="⚠️")
+        st.warning("This course's cached data could not be recomputed; Canvas's numbers are unaffected.",
+                   icon=":material/warning:")
         return
     reasons = whatif_data.explanation(row.to_dict(), ours, hidden)
     if reasons:
         st.info("**Why Canvas shows something else:**\n" + "\n".join(f"- {r[:1].upper()}{r[1:]}." for r in reasons),
-                icon="🔎")
+                icon=":material/search:")
         return
     note = f"✓ Our recomputation matches Canvas to the hundredth · {graded} graded assignments"
     if hidden:
@@ -113,7 +114,7 @@ def whatif_and_target(course_id: int, cg: CourseGrades | None, tz: ZoneInfo, sol
             column_config={
                 "name": st.column_config.TextColumn("Assignment", width="medium"),
                 "group": st.column_config.TextColumn("Group"),
-                "due_local": st.column_config.DatetimeColumn("Due", format="MMM D, h:mm a"),
+                "due_local": st.column_config.DatetimeColumn("Due", format="MMM D, h:mm A"),
                 "state": st.column_config.TextColumn("Status"),
                 "points_possible": st.column_config.NumberColumn("Out of", format="%g"),
                 "whatif": st.column_config.NumberColumn("What-if ✏️", min_value=0.0, max_value=10_000.0,
@@ -121,7 +122,8 @@ def whatif_and_target(course_id: int, cg: CourseGrades | None, tz: ZoneInfo, sol
                                                         help="The points you expect to get"),
             })
         scores = whatif_data.hypothetical(edited)
-        st.button("Clear what-if scores", key=f"whatif_clear_{course_id}", icon="🧹", on_click=clear_whatif,
+        st.button("Clear what-if scores", key=f"whatif_clear_{course_id}", icon=":material/backspace:",
+                  on_click=clear_whatif,
                   args=(int(course_id),), disabled=not scores)
     with right:
         projection = whatif_data.project(cg.inputs, scores)
@@ -173,9 +175,9 @@ def _target(scores: dict[str, Decimal], solve: Solver) -> None:
     with c3:
         sentence = whatif_data.describe_target(answer, label)
         if answer.status == "impossible":
-            st.warning(sentence, icon="🎯")
+            st.warning(sentence, icon=":material/target:")
         else:
-            st.success(sentence, icon="🎯")
+            st.success(sentence, icon=":material/target:")
     b1, b2, b3 = st.columns(3)
     b1.metric("Best possible final", _pct(answer.best_final), border=True,
               help="Every remaining assignment at 100%")

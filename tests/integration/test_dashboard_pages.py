@@ -68,7 +68,7 @@ def test_overview_shows_metrics_next_due_and_chart(synced):
     assert metrics["Average current score"].endswith("%")
     assert int(metrics["Due in the next 7 days"]) >= 1
     next_up = at.dataframe[0].value
-    assert list(next_up.columns)[:3] == ["due_local", "when", "name"]
+    assert list(next_up.columns)[:3] == ["name", "when", "due_local"]  # what and when first (a phone)
     assert (next_up["due_local"].dt.tz is not None) and str(next_up["due_local"].dt.tz) == "America/Denver"
     assert plotly_specs(at)[0]["data"], "the due timeline has bars"
     assert "Up to date" in sidebar_text(at)
@@ -84,6 +84,24 @@ def test_hostile_canvas_names_stay_inert(synced):
     for el in [*at.markdown, *at.caption]:
         assert "<script>" not in str(el.value)
     assert all(link is None or link.startswith("http") for link in table["link"])
+
+
+@pytest.mark.parametrize(("query", "card"), [({"status": "missing"}, "Missing"),
+                                             ({"due": "7d"}, "Due in the next 7 days")])
+def test_overview_cards_link_to_the_filtered_assignments_list(synced, query, card):
+    at = run_page()
+    counted = int({m.label: m.value for m in at.metric}[card])
+    from urllib.parse import urlencode
+
+    links = [el.proto for el in at.get("page_link")]
+    assert any(p.query_string == urlencode(query) and p.label.startswith("See what is") for p in links), links
+    listing = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        listing.query_params[key] = value
+    listing.run()
+    listing.switch_page(PAGES["assignments"]).run()
+    assert not listing.exception
+    assert len(listing.dataframe[0].value) == counted  # the list shows exactly what the card counted
 
 
 def test_assignments_filters_and_downloads(synced):
@@ -300,6 +318,13 @@ def test_try_the_demo_connects_and_syncs(app_env):
     assert {m.label: m.value for m in at.metric}["Active courses"] == "6"
     with app_env.connect() as conn:
         assert conn.execute(text("SELECT trigger, outcome FROM sync_runs")).one() == ("demo", "success")
+        # a few weeks of score history, so "Current score over time" has a shape on first look
+        span = conn.execute(text("SELECT count(DISTINCT course_id), max(taken_at) - min(taken_at) "
+                                 "FROM course_score_snapshots")).one()
+    assert span[0] >= 5 and span[1] >= timedelta(days=27)
+    at.switch_page(PAGES["grades"]).run()
+    history = next(s for s in plotly_specs(at) if s["layout"]["title"]["text"] == "Current score over time")
+    assert all(len(trace["x"]) >= 5 for trace in history["data"])
 
 
 def test_connect_checks_the_token_live_and_refuses_a_bad_one(app_env, sim):
