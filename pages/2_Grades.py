@@ -56,12 +56,12 @@ with g2:
     st.dataframe(groups[["name", "weight", "score", "possible", "percent", "dropped"]], hide_index=True,
                  width="stretch", key="groups_table",
                  column_config={
-                     "name": st.column_config.TextColumn("Group"),
-                     "weight": st.column_config.NumberColumn("Weight", format="%g%%"),
-                     "score": st.column_config.NumberColumn("Points", format="%.2f"),
-                     "possible": st.column_config.NumberColumn("of", format="%g"),
+                     "name": st.column_config.TextColumn("Group", width=130),
+                     "weight": st.column_config.NumberColumn("Weight", format="%g%%", width=70),
+                     "score": st.column_config.NumberColumn("Points", format="%.2f", width=70),
+                     "possible": st.column_config.NumberColumn("of", format="%g", width=50),
                      "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.2f%%"),
-                     "dropped": st.column_config.NumberColumn("Dropped", format="%d"),
+                     "dropped": st.column_config.NumberColumn("Dropped", format="%d", width=80),
                  })
 t1, t2 = st.columns(2, gap="large")
 with t1:

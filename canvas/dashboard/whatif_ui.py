@@ -73,7 +73,12 @@ def comparison(row: pd.Series, cg: CourseGrades | None, hidden: int, graded: int
         st.warning("This course's cached data could not be recomputed; Canvas's numbers are unaffected.",
                    icon=":material/warning:")
         return
-    reasons = whatif_data.explanation(row.to_dict(), ours, hidden)
+    # Only a number Canvas shows can differ from ours (a course hiding its totals shows none).
+    canvas_shows = any(pd.notna(row[k]) for k in ("current_score", "final_score"))
+    reasons = whatif_data.explanation(row.to_dict(), ours, hidden) if canvas_shows else []
+    if not canvas_shows:
+        st.caption("Canvas shows no course score here, so the numbers above are our recomputation only.")
+        return
     if reasons:
         st.info("**Why Canvas shows something else:**\n" + "\n".join(f"- {r[:1].upper()}{r[1:]}." for r in reasons),
                 icon=":material/search:")
@@ -113,11 +118,11 @@ def whatif_and_target(course_id: int, cg: CourseGrades | None, tz: ZoneInfo, sol
             disabled=["assignment_id", "name", "group", "due_at", "due_local", "state", "points_possible"],
             column_config={
                 "name": st.column_config.TextColumn("Assignment", width="medium"),
-                "group": st.column_config.TextColumn("Group"),
+                "group": st.column_config.TextColumn("Group", width=130),
                 "due_local": st.column_config.DatetimeColumn("Due", format="MMM D, h:mm A"),
-                "state": st.column_config.TextColumn("Status"),
+                "state": st.column_config.TextColumn("Status", width=120),
                 "points_possible": st.column_config.NumberColumn("Out of", format="%g"),
-                "whatif": st.column_config.NumberColumn("What-if ✏️", min_value=0.0, max_value=10_000.0,
+                "whatif": st.column_config.NumberColumn("What-if", min_value=0.0, max_value=10_000.0,
                                                         step=0.5, format="%g",
                                                         help="The points you expect to get"),
             })
