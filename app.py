@@ -42,7 +42,7 @@ else:
         # What and when first: on a phone those two columns are what fits without scrolling the table.
         upcoming.assign(when=upcoming["due_at"].map(lambda d: fmt.relative(d, fr.now)))[
             ["name", "when", "due_local", "course_name", "points_possible", "link"]],
-        hide_index=True, width="stretch", key="next_up",
+        hide_index=True, width="stretch", placeholder="—", key="next_up",
         column_config={
             "name": st.column_config.TextColumn("Assignment", width=230),
             "when": st.column_config.TextColumn("Due", width=90),
@@ -66,7 +66,7 @@ with right:
         shown = new_grades.head(8)
         st.dataframe(
             shown.assign(result=shown.apply(fmt.score_text, axis=1))[["name", "course_name", "result", "percent"]],
-            hide_index=True, width="stretch", key="new_grades",
+            hide_index=True, width="stretch", placeholder="—", key="new_grades",
             column_config={
                 "name": st.column_config.TextColumn("Assignment", width=160),
                 "course_name": st.column_config.TextColumn("Course", width=110),

@@ -28,13 +28,14 @@ st.caption(f"{len(shown)} of {len(work)} assignments · upcoming first, then mos
            f"{fr.tz.key}")
 st.dataframe(
     shown.assign(result=shown.apply(fmt.score_text, axis=1) if not shown.empty else [])[
-        ["due_local", "course_name", "name", "status_label", "result", "percent", "link"]],
-    hide_index=True, width="stretch", height=560, key="assignments_table",
+        # What, when and its status first: on a phone those are what fits without scrolling the table.
+        ["name", "due_local", "status_label", "course_name", "result", "percent", "link"]],
+    hide_index=True, width="stretch", height=560, placeholder="—", key="assignments_table",
     column_config={
+        "name": st.column_config.TextColumn("Assignment", width=200),
         "due_local": st.column_config.DatetimeColumn("Due", format="ddd MMM D YYYY, h:mm A", width=175),
-        "course_name": st.column_config.TextColumn("Course", width=165),
-        "name": st.column_config.TextColumn("Assignment", width=235),
         "status_label": st.column_config.TextColumn("Status", width=125),
+        "course_name": st.column_config.TextColumn("Course", width=200),
         "result": st.column_config.TextColumn("Score", width=80),
         "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%", width=90),
         "link": st.column_config.LinkColumn("Canvas", display_text="Open ↗", width=75),

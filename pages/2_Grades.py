@@ -54,7 +54,7 @@ with g1:
     st.plotly_chart(charts.group_breakdown(groups), width="stretch", key="group_breakdown", config=charts.PLOTLY_CONFIG)
 with g2:
     st.dataframe(groups[["name", "weight", "score", "possible", "percent", "dropped"]], hide_index=True,
-                 width="stretch", key="groups_table",
+                 placeholder="—", width="stretch", key="groups_table",
                  column_config={
                      "name": st.column_config.TextColumn("Group", width=130),
                      "weight": st.column_config.NumberColumn("Weight", format="%g%%", width=70),

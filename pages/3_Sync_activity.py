@@ -53,7 +53,7 @@ else:
             result=[messages.run_result(o, e) for o, e in zip(recent["outcome"], recent["error_class"], strict=True)],
             took=recent["duration_s"].map(fmt.duration),
         )[["when", "what", "result", "took"]],
-        hide_index=True, width="stretch", key="runs_simple",
+        hide_index=True, width="stretch", placeholder="—", key="runs_simple",
         column_config={
             "when": st.column_config.TextColumn("When", width="small"),
             "what": st.column_config.TextColumn("Fetched", width="small"),
@@ -84,7 +84,7 @@ with st.expander("Details for the operator", icon=":material/engineering:"):
         st.dataframe(
             table[["started", "trigger", "kind", "duration", "requests", "throttled", "retries", "courses",
                    "assignments", "outcome", "error"]],
-            hide_index=True, width="stretch", key="runs_table",
+            hide_index=True, width="stretch", placeholder="—", key="runs_table",
             column_config={
                 "started": st.column_config.TextColumn("When"),
                 "trigger": "Trigger", "kind": "Kind", "duration": "Duration",
@@ -104,7 +104,7 @@ with st.expander("Details for the operator", icon=":material/engineering:"):
                            started_at=workers["started_at"].map(lambda t: fmt.fmt_when(t, fr.tz)))[
                 ["worker_id", "alive", "state", "last_beat", "started_at", "synced", "failed",
                  *([] if fr.shared else ["current_user_id"])]],  # shared: other students' ids are not ours
-            hide_index=True, width="stretch", key="workers_table",
+            hide_index=True, width="stretch", placeholder="—", key="workers_table",
             column_config={
                 "worker_id": "Worker", "alive": st.column_config.CheckboxColumn("Alive"), "state": "State",
                 "last_beat": "Last heartbeat", "started_at": "Started",

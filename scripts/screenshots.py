@@ -83,7 +83,7 @@ def _wait_painted(page) -> None:  # page: a Playwright Page
     tables = page.locator('[data-testid="stDataFrame"]')
     for i in range(tables.count()):
         tables.nth(i).locator("canvas").first.wait_for(timeout=30_000)
-    time.sleep(1.5)  # grids draw their cells a few frames after the canvas appears
+    time.sleep(3.0)  # grids and charts draw a few frames after their canvas appears (1.5 s caught blank ones)
 
 
 def main() -> int:
