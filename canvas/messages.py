@@ -7,7 +7,9 @@ what happened and what happens next (the automatic retry's time, or what to do).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 # What happened, by the kind recorded in sync_jobs.last_error / sync_runs.error_class.
@@ -84,7 +86,7 @@ STATE_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def display_state(state: str, facts: dict) -> str:
+def display_state(state: str, facts: Mapping[str, Any]) -> str:
     """The state to show: a deliberate disconnect (no token saved, and Canvas never refused one)
     is a neutral "Not connected", not a red error."""
     if not facts.get("has_token") and facts.get("token_state") != "invalid":
@@ -92,7 +94,7 @@ def display_state(state: str, facts: dict) -> str:
     return state
 
 
-def status_sentence(facts: dict, state: str, tz: ZoneInfo | None = None) -> str | None:
+def status_sentence(facts: Mapping[str, Any], state: str, tz: ZoneInfo | None = None) -> str | None:
     """The one sentence under the status for a user whose last sync did not work, else None."""
     if facts.get("token_state") == "invalid":
         return TOKEN_INVALID

@@ -90,9 +90,9 @@ def group_row(user_id: int, course_id: int, group: dict[str, Any]) -> dict[str, 
 
 
 def assignment_row(user_id: int, course_id: int, assignment: dict[str, Any]) -> dict[str, Any]:
-    sub = assignment.get("submission")
-    has_sub = isinstance(sub, dict)
-    sub = sub if has_sub else {}
+    raw_sub = assignment.get("submission")
+    has_sub = isinstance(raw_sub, dict)
+    sub: dict[str, Any] = raw_sub if isinstance(raw_sub, dict) else {}
     return {
         "user_id": user_id,
         "canvas_id": int(assignment["id"]),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from canvas.dashboard import charts, data, fmt, grading, whatif_data, whatif_ui
+from canvas.dashboard import charts, data, fmt, whatif_data, whatif_ui
 from canvas.dashboard.frame import refresh_grades_if_stale, render_frame
 from canvas.sync.status import ago
 
@@ -48,10 +48,11 @@ with whatif_slot:
         lambda target, scores: data.target_answer(fr.user_id, fr.version, int(course_id), target, scores))
 
 st.subheader("Course statistics")
-groups = grading.group_breakdown(data.grade_inputs(fr.user_id, fr.version, int(course_id)))
+groups = whatif_data.group_breakdown(cg)  # the same calculation as the numbers above
 g1, g2 = st.columns(2, gap="large")
 with g1:
-    st.plotly_chart(charts.group_breakdown(groups), width="stretch", key="group_breakdown", config=charts.PLOTLY_CONFIG)
+    st.plotly_chart(charts.group_breakdown(groups, recomputed=cg is not None), width="stretch", key="group_breakdown",
+                    config=charts.PLOTLY_CONFIG)
 with g2:
     st.dataframe(groups[["name", "weight", "score", "possible", "percent", "dropped"]], hide_index=True,
                  placeholder="—", width="stretch", key="groups_table",

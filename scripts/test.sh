@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole test suite on a fresh machine: installs what it needs, then pytest.
+# Run the whole test suite on a fresh machine: installs what it needs, lints, checks the import
+# contracts and types, then pytest.
 # Uses an embedded PostgreSQL unless DATABASE_URL points at a server. Extra args go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,4 +11,7 @@ fi
 bash scripts/bootstrap.sh
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 .venv/bin/ruff check .
+# The design's rules (docs/architecture.md): import contracts, then types. Both read pyproject.toml.
+.venv/bin/lint-imports
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

@@ -153,7 +153,7 @@ class CanvasClient:
 
     def _backoff(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        expo = min(self._backoff_max, self._backoff_base * 2 ** (state.attempt_number - 1))
+        expo = min(self._backoff_max, self._backoff_base * 2.0 ** (state.attempt_number - 1))
         if isinstance(exc, errors.RateLimitedError):
             if exc.retry_after:
                 return min(self._backoff_max, exc.retry_after)

@@ -12,7 +12,7 @@ import re
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from canvas.errors import HostUnresolved, NotAUrl, UrlRefused
 
@@ -126,7 +126,7 @@ def check_base_url(url: str, allowed_hosts: Iterable[str] = (),
 def same_origin(base_url: str, url: str) -> bool:
     """Pagination links must stay on the base URL's scheme, host and port."""
     a, b = urlsplit(base_url), urlsplit(url)
-    def key(p):
+    def key(p: SplitResult) -> tuple[str, str | None, int]:
         return p.scheme, p.hostname, p.port or _dport(p.scheme)
 
     return key(a) == key(b)

@@ -180,7 +180,8 @@ def parse_token_response(data: Any, now: datetime, path: str = TOKEN_PATH) -> To
     if raw_expiry is not None and (isinstance(raw_expiry, bool) or not isinstance(raw_expiry, int | float)
                                    or raw_expiry <= 0):
         raise errors.BadResponseError(200, path, "token response has a malformed expires_in")
-    user = data.get("user") if isinstance(data.get("user"), dict) else {}
+    raw_user = data.get("user")
+    user: dict[str, Any] = raw_user if isinstance(raw_user, dict) else {}
     try:
         canvas_id = int(user["id"]) if user.get("id") is not None else None
     except (TypeError, ValueError):

@@ -19,7 +19,7 @@ from urllib3.exceptions import NewConnectionError
 def _classes(host: str, port: int, addresses: Sequence[str]) -> dict[str, type]:
     allowed = (host.lower().strip("[]"), port)
 
-    def dial(conn: Any, parent: type) -> Any:
+    def dial(conn: Any, parent: type[HTTPConnection]) -> Any:
         if (conn.host.lower().strip("[]"), conn.port) != allowed:
             raise NewConnectionError(conn, f"connection to {conn.host} refused: not the checked Canvas host")
         original = conn._dns_host

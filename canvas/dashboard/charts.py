@@ -128,12 +128,13 @@ def score_distribution(assignments: pd.DataFrame) -> go.Figure:
                    xaxis=_axis_title("Score (% of points)"), yaxis={"automargin": True, "autorange": "reversed"})
 
 
-def group_breakdown(groups: pd.DataFrame) -> go.Figure:
-    """One course's assignment groups: score so far per group (bar) with the group weight in the label."""
+def group_breakdown(groups: pd.DataFrame, recomputed: bool = True) -> go.Figure:
+    """One course's assignment groups: score so far per group (bar) with the group weight in the label.
+    `recomputed=False`: the course could not be recomputed, so there are no group numbers to show."""
     title = "By assignment group"
     df = groups if groups.empty else groups.dropna(subset=["percent"])
     if df.empty:
-        return _empty(title, "No graded work in any group yet")
+        return _empty(title, "No graded work in any group yet" if recomputed else "Not available for this course")
     labels = []
     for name, weight in zip(df["name"], df["weight"], strict=True):
         label = plot_text(_short(str(name), 32))

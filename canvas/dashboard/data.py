@@ -30,6 +30,7 @@ from canvas.dashboard import whatif_data
 from canvas.db import reads, repo
 from canvas.db.engine import get_engine
 from canvas.errors import DatabaseError, UsageError
+from canvas.rows import GradeInputsDoc, GradesRefreshed, IdentityUserRow, RunningRun, SyncFacts, UserRow
 
 log = logging.getLogger(__name__)
 
@@ -99,32 +100,38 @@ def cipher() -> TokenCipher:
 
 # -- uncached one-row reads (status, version) ---------------------------------------------------
 @guarded
-def users() -> list[dict[str, Any]]:
+def users() -> list[UserRow]:
     with engine().connect() as conn:
         return reads.dashboard_users(conn)
 
 
 @guarded
-def user_for_identity(issuer: str, subject: str) -> dict[str, Any] | None:
+def user_for_identity(issuer: str, subject: str) -> IdentityUserRow | None:
     """Shared mode: the signed-in identity's own row (read live, never cached: it is who is looking)."""
     with engine().connect() as conn:
         return reads.user_for_identity(conn, issuer=issuer, subject=subject)
 
 
-@guarded
-def sync_facts(user_id: int) -> dict[str, Any] | None:
+def read_sync_facts(user_id: int) -> SyncFacts | None:
+    """Unguarded: raises on a database error (the sidebar's status poll shows its own one-liner
+    rather than stopping the page)."""
     with engine().connect() as conn:
         return repo.sync_facts(conn, user_id=user_id)
 
 
 @guarded
-def running_run(user_id: int) -> dict[str, Any] | None:
+def sync_facts(user_id: int) -> SyncFacts | None:
+    return read_sync_facts(user_id)
+
+
+def read_running_run(user_id: int) -> RunningRun | None:
+    """Unguarded, like `read_sync_facts` (only the sidebar's status poll reads it)."""
     with engine().connect() as conn:
         return reads.running_run(conn, user_id=user_id)
 
 
 @guarded
-def grades_refreshed_at(user_id: int) -> dict[str, Any]:
+def grades_refreshed_at(user_id: int) -> GradesRefreshed:
     with engine().connect() as conn:
         return reads.grades_refreshed_at(conn, user_id=user_id)
 
@@ -173,7 +180,7 @@ def _snapshots(user_id: int, version: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl="6h", max_entries=64, show_spinner=False)
-def _grade_inputs(user_id: int, version: int, course_id: int) -> dict[str, Any]:
+def _grade_inputs(user_id: int, version: int, course_id: int) -> GradeInputsDoc:
     with engine().connect() as conn:
         return reads.grade_inputs(conn, user_id=user_id, course_id=course_id)
 
@@ -183,7 +190,9 @@ def _course_grades(user_id: int, version: int, course_id: int) -> whatif_data.Co
     raw = _grade_inputs(user_id, version, course_id)
     try:
         return whatif_data.course_grades(raw)
-    except UsageError as exc:  # the calculator is strict; a cache it refuses means "no recomputation"
+    except (UsageError, ArithmeticError, ValueError) as exc:
+        # The calculator is strict: a cache it refuses means "no recomputation", which the Grades page
+        # says in one sentence (whatif_data.NOT_RECOMPUTED). There is no second, simpler calculator.
         log.warning("grade calculator refused course %s: %s", course_id, exc)
         return None
 
@@ -216,11 +225,6 @@ def overview_work(user_id: int, version: int, now: datetime, since: datetime) ->
 @guarded
 def snapshots(user_id: int, version: int) -> pd.DataFrame:
     return _snapshots(user_id, version)
-
-
-@guarded
-def grade_inputs(user_id: int, version: int, course_id: int) -> dict[str, Any]:
-    return _grade_inputs(user_id, version, course_id)
 
 
 @guarded

@@ -1,4 +1,5 @@
-"""Formatting and classification for the dashboard (pure: no Streamlit, no I/O).
+"""Formatting for the dashboard (pure: no Streamlit, no I/O). The status rules themselves live in
+`canvas.analysis.status`; `classify` only feeds them the table's columns and adds the labels.
 
 Canvas strings are untrusted: `md_escape` makes them inert in Markdown, `plot_text` in plotly labels
 (which understand a few HTML tags), and `safe_url` keeps only http(s) links.
@@ -14,9 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-STATUSES = ("upcoming", "missing", "late", "submitted", "graded", "excused")
+from canvas.analysis import status as rules
+
+STATUSES = rules.STATUSES
 # Plain words: the table cells are drawn on a canvas, where an emoji is a box without an emoji font.
-STATUS_LABELS = {
+STATUS_LABELS: dict[rules.Status, str] = {
     "upcoming": "Upcoming",
     "past_due": "Past due",
     "missing": "Missing",
@@ -111,33 +114,24 @@ def _present(df: pd.DataFrame, col: str) -> np.ndarray:
     return df[col].notna().to_numpy() if col in df.columns else np.zeros(len(df), dtype=bool)
 
 
-# Sorted, so each row's tag list comes out in the same order the filters show them.
-_TAG_ORDER = ("graded", "late", "missing", "submitted", "upcoming")
-
-
 def classify(df: pd.DataFrame, now: datetime) -> pd.DataFrame:
-    """The status rules, column-wise (a per-row pass was ~5x slower on the Overview's 500 rows).
+    """`canvas.analysis.status.classify` on the table's columns, plus the label each status shows.
 
-    Per assignment: `tags` are the filter statuses it has (it can be late *and* graded; excused
-    overrides everything); `status` is the one shown, by precedence excused > graded > missing >
-    submitted > upcoming, else past due; `unsubmitted` is work still to do.
+    Per assignment: `tags` (the filter statuses), `status` (the one shown), `status_label`,
+    `percent` and `unsubmitted` (work still to do).
     """
-    excused, missing, late = _flags(df, "excused"), _flags(df, "missing"), _flags(df, "late")
+    excused, late = _flags(df, "excused"), _flags(df, "late")
     state = df["workflow_state"] if "workflow_state" in df.columns else pd.Series(None, index=df.index)
-    submitted = _present(df, "submitted_at") | state.isin(("submitted", "pending_review")).to_numpy()
-    graded = ((state == "graded").to_numpy() | _present(df, "graded_at")) & ~excused
     due = pd.to_datetime(df["due_at"], utc=True)  # an all-empty column arrives without a zone
-    not_yet_due = (due.isna() | (due >= now)).to_numpy()
-    upcoming = ~submitted & ~graded & ~missing & not_yet_due
-    per_row = zip(*(f.tolist() for f in (graded, late, missing, submitted, upcoming)), strict=True)  # _TAG_ORDER
-    tags = [["excused"] if ex else [n for n, on in zip(_TAG_ORDER, row, strict=True) if on]
-            for ex, row in zip(excused.tolist(), per_row, strict=True)]
-    status = np.select([excused, graded, missing, submitted, upcoming],
-                       ["excused", "graded", "missing", "submitted", "upcoming"], "past_due")
+    tags, status, unsubmitted = rules.classify(
+        excused=excused, missing=_flags(df, "missing"), late=late,
+        submitted=_present(df, "submitted_at") | state.isin(tuple(rules.SUBMITTED_STATES)).to_numpy(),
+        graded=(state == "graded").to_numpy() | _present(df, "graded_at"),
+        not_yet_due=(due.isna() | (due >= now)).to_numpy())
     labels = [STATUS_LABELS[s] + (" · late" if lt and s != "missing" else "")
-              for s, lt in zip(status.tolist(), late.tolist(), strict=True)]
+              for s, lt in zip(status, late.tolist(), strict=True)]
     return pd.DataFrame({"tags": tags, "status": status, "status_label": labels,
-                         "percent": score_percent(df), "unsubmitted": ~(submitted | graded | excused)},
+                         "percent": score_percent(df), "unsubmitted": unsubmitted},
                         index=df.index)
 
 

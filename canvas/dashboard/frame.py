@@ -8,6 +8,7 @@ the frame draws its own links with proper labels.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from canvas.accounts import Identity
 from canvas.config import Settings
 from canvas.dashboard import data, demo, fmt, mobile, signin, status_ui, syncing, visits
 from canvas.errors import CanvasDashboardError, ConfigError
+from canvas.rows import SyncFacts, UserRow
 from canvas.sync.status import SyncStatus, compute_status
 
 APP_NAME = "Canvas Dashboard"
@@ -42,8 +44,8 @@ DEFAULT_VISIT_WINDOW = timedelta(days=7)
 class Frame:
     settings: Settings
     engine: Engine
-    user: dict[str, Any] | None
-    facts: dict[str, Any] | None = None
+    user: UserRow | None
+    facts: SyncFacts | None = None
     status: SyncStatus | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
@@ -61,7 +63,7 @@ class Frame:
 
     @property
     def version(self) -> int:
-        return int((self.facts or {}).get("data_version") or 0)
+        return int(self.facts["data_version"] or 0) if self.facts else 0
 
     @property
     def has_data(self) -> bool:
@@ -120,7 +122,7 @@ def render_frame(title: str, icon: str, *, needs_user: bool = True) -> Frame:
 
 
 # -- who is looking ------------------------------------------------------------------------------
-def resolve_user(settings: Settings) -> dict[str, Any] | None:
+def resolve_user(settings: Settings) -> UserRow | None:
     """The user whose dashboard this is: the one place that decides who is looking.
 
     Shared mode: the users row bound to the signed-in identity (st.user's issuer + subject), or
@@ -151,7 +153,7 @@ def resolve_user(settings: Settings) -> dict[str, Any] | None:
     return by_id[int(chosen)]
 
 
-def _account_label(user: dict[str, Any]) -> str:
+def _account_label(user: UserRow) -> str:
     host = str(user["base_url"]).split("://", 1)[-1]
     name = user["name"] or "Unnamed"
     return f"{name} · {host}" + ("" if user["has_token"] else " (disconnected)")
@@ -215,7 +217,7 @@ def _on_sync_click(user_id: int, base_url: str) -> None:
 
 
 def sync_widget(frame: Frame) -> None:
-    user = frame.user or {}
+    user: Mapping[str, Any] = frame.user or {}
     st.button("Sync now", key="sync_now", icon=":material/sync:", type="primary", width="stretch",
               on_click=_on_sync_click, args=(frame.user_id, str(user.get("base_url") or "")),
               disabled=not user.get("has_token") or user.get("token_state") != "valid",
@@ -233,7 +235,7 @@ def sync_widget(frame: Frame) -> None:
 def sync_status(user_id: int, stale_after_ms: int, deadline_s: float = 45.0, tz_name: str = "UTC") -> None:
     """Polls the one-row status; when the data version moves, reruns the whole page with fresh data."""
     try:
-        facts = data.sync_facts.__wrapped__(user_id)  # type: ignore[attr-defined]
+        facts = data.read_sync_facts(user_id)
     except Exception:
         st.caption(":material/warning: The database is not answering: status unknown")
         return
@@ -249,7 +251,7 @@ def sync_status(user_id: int, stale_after_ms: int, deadline_s: float = 45.0, tz_
         st.rerun()
 
 
-def _page_signature(facts: dict[str, Any], status: Any) -> tuple[Any, ...]:
+def _page_signature(facts: SyncFacts, status: SyncStatus) -> tuple[Any, ...]:
     """What the page body shows beyond the sidebar: its data (the version, which moves only when a sync
     changed something), the last sync's outcome and the error banner. A change reruns the page; an
     unchanged version keeps its cached reads, so a resync that found nothing new costs only the rerun."""

@@ -7,6 +7,7 @@ stamps that row and the run stops within about a second (canvas.sync.runner poll
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,7 +53,7 @@ def progress_text(run: dict[str, Any] | None, deadline_s: float) -> tuple[float,
     return done / total, f"{done} of {total} courses · {elapsed:.0f} s (gives up in {left} s)"
 
 
-def render(user_id: int, facts: dict[str, Any], status: SyncStatus, syncing_now: bool, deadline_s: float,
+def render(user_id: int, facts: Mapping[str, Any], status: SyncStatus, syncing_now: bool, deadline_s: float,
            tz: ZoneInfo | None, settings_page: str) -> None:
     state = messages.display_state(status.state, facts)
     with st.container(key="sync_status", border=True):
@@ -79,7 +80,7 @@ def render(user_id: int, facts: dict[str, Any], status: SyncStatus, syncing_now:
                 st.page_link(settings_page, label="Open Settings", icon=":material/settings:")
 
 
-def banner(facts: dict[str, Any] | None, status: SyncStatus | None, has_data: bool, running_here: bool,
+def banner(facts: Mapping[str, Any] | None, status: SyncStatus | None, has_data: bool, running_here: bool,
            now: Any, tz: ZoneInfo | None) -> None:
     """The page-top note: why the data is missing or old, in one sentence."""
     if status is None or facts is None:

@@ -12,12 +12,14 @@ import os
 import socket
 import threading
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import Engine
 
 from canvas.config import Settings
 from canvas.crypto import TokenCipher
 from canvas.db import jobs, repo
+from canvas.rows import SyncKind, SyncTrigger
 from canvas.sync import runner
 
 log = logging.getLogger("canvas.dashboard.sync")
@@ -28,7 +30,7 @@ _threads: dict[int, threading.Thread] = {}
 
 @dataclass(frozen=True)
 class SyncRequest:
-    outcome: str  # worker | app | already_running | refused
+    outcome: Literal["worker", "app", "already_running", "refused"]
     message: str
 
 
@@ -42,7 +44,8 @@ def running_here(user_id: int) -> bool:
         return thread is not None and thread.is_alive()
 
 
-def _run(engine: Engine, settings: Settings, user_id: int, kind: str, trigger: str, cipher: TokenCipher) -> None:
+def _run(engine: Engine, settings: Settings, user_id: int, kind: SyncKind, trigger: SyncTrigger,
+         cipher: TokenCipher) -> None:
     try:
         result = runner.sync_user_now(engine, settings, user_id, trigger=trigger, owner=owner_name(),
                                       cipher=cipher, kind=kind)
@@ -58,7 +61,8 @@ def _run(engine: Engine, settings: Settings, user_id: int, kind: str, trigger: s
                 del _threads[user_id]
 
 
-def start_thread(engine: Engine, settings: Settings, user_id: int, *, kind: str = "full", trigger: str = "app",
+def start_thread(engine: Engine, settings: Settings, user_id: int, *, kind: SyncKind = "full",
+                 trigger: SyncTrigger = "app",
                  cipher: TokenCipher) -> bool:
     """Start the in-app sync for a user; False if this process already runs one for them."""
     with _lock:
@@ -72,8 +76,8 @@ def start_thread(engine: Engine, settings: Settings, user_id: int, *, kind: str 
     return True
 
 
-def request_sync(engine: Engine, settings: Settings, user_id: int, *, kind: str = "full", cipher: TokenCipher,
-                 in_app: bool = False, trigger: str = "app") -> SyncRequest:
+def request_sync(engine: Engine, settings: Settings, user_id: int, *, kind: SyncKind = "full", cipher: TokenCipher,
+                 in_app: bool = False, trigger: SyncTrigger = "app") -> SyncRequest:
     """Record the request for the worker; run it here if no worker is alive (or `in_app`)."""
     if in_app:
         with engine.begin() as conn:

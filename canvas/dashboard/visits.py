@@ -42,7 +42,8 @@ def _time(value: object) -> datetime | None:
 def start_visit(path: Path, user_id: int, now: datetime, default_window: timedelta) -> datetime:
     """Begin (or continue) a visit at `now`; returns the time new grades are counted from."""
     data = _load(path)
-    entry = data.get(str(user_id)) if isinstance(data.get(str(user_id)), dict) else {}
+    found = data.get(str(user_id))
+    entry = found if isinstance(found, dict) else {}
     last_seen, since = _time(entry.get("last_seen")), _time(entry.get("since"))
     if last_seen is None:
         since = now - default_window

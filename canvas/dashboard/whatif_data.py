@@ -27,8 +27,11 @@ from canvas.analysis.grades import GradeInputs, GradeResult, Submission, calcula
 from canvas.analysis.letters import DEFAULT_SCHEME, letter_for, min_percent_for
 from canvas.analysis.whatif import TargetResult, best_worst, remaining_ids, target_needed
 
+GROUP_COLUMNS = ["group_id", "name", "weight", "percent", "score", "possible", "dropped"]
 REMAINING_COLUMNS = ["assignment_id", "name", "group", "due_at", "state", "points_possible", "whatif"]
 CONTRIBUTION_COLUMNS = ["variant", "group_id", "name", "weight", "earned", "available"]
+NOT_RECOMPUTED = ("We couldn't recompute this course from its synced assignments, so the group breakdown, what-if "
+                  "and target tools are unavailable for it; Canvas's own scores above are unaffected.")
 TARGET_LETTERS = [name for name, cutoff in DEFAULT_SCHEME if cutoff > 0]
 
 
@@ -236,3 +239,17 @@ def group_contributions(inputs: GradeInputs, result: GradeResult, names: Mapping
 
 def group_contributions_empty() -> pd.DataFrame:
     return pd.DataFrame(columns=CONTRIBUTION_COLUMNS)
+
+
+def group_breakdown(cg: CourseGrades | None) -> pd.DataFrame:
+    """The per-group table (current variant: kept points, percent, dropped count), read from the one
+    calculation the page already holds. Empty when there is none: the page says why, once."""
+    if cg is None:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    weights = {g.id: g.weight for g in cg.inputs.groups}
+    rows = [{"group_id": g.id, "name": cg.names.get(g.id, g.id),
+             "weight": float(w) if (w := weights.get(g.id)) is not None else None,
+             "percent": float(g.current_percent) if g.current_percent is not None else None,
+             "score": float(g.current_score), "possible": float(g.current_possible),
+             "dropped": len(g.current_dropped)} for g in cg.result.groups]
+    return pd.DataFrame(rows, columns=GROUP_COLUMNS)

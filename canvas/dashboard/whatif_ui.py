@@ -70,8 +70,7 @@ def comparison(row: pd.Series, cg: CourseGrades | None, hidden: int, graded: int
     m5.metric("Recomputed final", fmt.pct(_float(ours.final_percent) if ours else None, 2), border=True,
               help="Our recomputation with ungraded work counted as zero")
     if ours is None:
-        st.warning("This course's cached data could not be recomputed; Canvas's numbers are unaffected.",
-                   icon=":material/warning:")
+        st.warning(whatif_data.NOT_RECOMPUTED, icon=":material/warning:")
         return
     # Only a number Canvas shows can differ from ours (a course hiding its totals shows none).
     canvas_shows = any(pd.notna(row[k]) for k in ("current_score", "final_score"))

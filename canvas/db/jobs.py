@@ -13,6 +13,8 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, text
 
+from canvas.rows import SyncKind
+
 NOTIFY_CHANNEL = "canvas_sync_requested"
 
 
@@ -20,7 +22,7 @@ NOTIFY_CHANNEL = "canvas_sync_requested"
 class Claim:
     user_id: int
     fence: int
-    kind: str  # full | recent
+    kind: SyncKind
     requested: bool = False  # claimed because of a "sync now"; a release must not lose that request
 
 
@@ -77,10 +79,10 @@ def claim_due(conn: Connection, *, owner: str, batch: int, ttl: float, stale_aft
     rows = conn.execute(_CLAIM, {"owner": owner, "ttl": ttl, "batch": batch,
                                  "stale": stale_after.total_seconds(), "exclude": list(exclude),
                                  "base": retry_base, "iv": interval.total_seconds()}).all()
-    return [Claim(int(r.user_id), int(r.fence), str(r.kind), bool(r.requested)) for r in rows]
+    return [Claim(int(r.user_id), int(r.fence), r.kind, bool(r.requested)) for r in rows]
 
 
-def claim_user(conn: Connection, *, user_id: int, owner: str, ttl: float, kind: str = "full") -> Claim | None:
+def claim_user(conn: Connection, *, user_id: int, owner: str, ttl: float, kind: SyncKind = "full") -> Claim | None:
     """Claim one user now (CLI sync, the app's fallback thread); None if a live lease holds it.
 
     A pending "sync now" is absorbed only by a full run (a recent-grades refresh does not do what
@@ -158,7 +160,7 @@ def release(conn: Connection, claim: Claim) -> None:
     """), {"u": claim.user_id, "f": claim.fence, "req": claim.requested, "kind": claim.kind})
 
 
-def request_sync(conn: Connection, user_id: int, kind: str = "full") -> bool:
+def request_sync(conn: Connection, user_id: int, kind: SyncKind = "full") -> bool:
     """"Sync now": coalesced (a pending request absorbs later ones) and announced with NOTIFY."""
     res = conn.execute(text("""
         UPDATE sync_jobs SET requested_at = coalesce(requested_at, now()),

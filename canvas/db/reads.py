@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import struct
 from math import nan
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 from psycopg.adapt import Loader
 from psycopg.pq import Format
 from sqlalchemy import Connection, text
+
+from canvas.rows import GradeInputsDoc, GradesRefreshed, IdentityUserRow, RunningRun, UserRow
 
 _USERS = text("""
     SELECT id, name, base_url, time_zone, token_hint, token_state, token_error, data_version,
@@ -24,9 +26,9 @@ _USERS = text("""
 """)
 
 
-def dashboard_users(conn: Connection) -> list[dict[str, Any]]:
+def dashboard_users(conn: Connection) -> list[UserRow]:
     """Every user, those with a saved token first, the most recently updated first."""
-    return [dict(r) for r in conn.execute(_USERS).mappings()]
+    return [cast(UserRow, dict(r)) for r in conn.execute(_USERS).mappings()]
 
 
 _IDENTITY_USER = text("""
@@ -39,13 +41,13 @@ _IDENTITY_USER = text("""
 """)
 
 
-def user_for_identity(conn: Connection, *, issuer: str, subject: str) -> dict[str, Any] | None:
+def user_for_identity(conn: Connection, *, issuer: str, subject: str) -> IdentityUserRow | None:
     """Shared mode: the users row a signed-in identity (OpenID issuer + subject) connected, if any.
 
     Same shape as `dashboard_users` rows (plus `auth_kind`); the connected one wins, then the most
     recently updated (an identity that connected a second Canvas account sees the newer one)."""
     row = conn.execute(_IDENTITY_USER, {"iss": issuer, "sub": subject}).mappings().first()
-    return dict(row) if row else None
+    return cast(IdentityUserRow, dict(row)) if row else None
 
 
 def data_version(conn: Connection, *, user_id: int) -> int | None:
@@ -72,7 +74,7 @@ def _frame(conn: Connection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
     """Rows -> DataFrame, fast: binary rows straight from psycopg, timestamps as epoch numbers and
     NUMERIC as floats, converted per column (pandas' generic object inference costs ~5x more)."""
     statement = str(text(sql).compile(dialect=conn.dialect))
-    raw = conn.connection.driver_connection
+    raw: Any = conn.connection.driver_connection  # psycopg's own connection
     with raw.cursor(binary=True) as cur:
         cur.adapters.register_loader("timestamptz", _EpochMicros)
         cur.execute(statement, params)
@@ -140,7 +142,7 @@ def assignment_groups(conn: Connection, *, user_id: int) -> pd.DataFrame:
     """, {"u": user_id})
 
 
-def grade_inputs(conn: Connection, *, user_id: int, course_id: int) -> dict[str, Any]:
+def grade_inputs(conn: Connection, *, user_id: int, course_id: int) -> GradeInputsDoc:
     """One course's raw Canvas JSON (course, groups with their assignments) for the grade calculator."""
     course = conn.execute(text("SELECT raw FROM canvas_courses_cache WHERE user_id = :u AND canvas_id = :c"),
                           {"u": user_id, "c": course_id}).scalar_one_or_none()
@@ -187,21 +189,21 @@ def workers(conn: Connection, *, within_s: float = 30.0) -> pd.DataFrame:
     """, {"w": within_s})
 
 
-def grades_refreshed_at(conn: Connection, *, user_id: int) -> dict[str, Any]:
+def grades_refreshed_at(conn: Connection, *, user_id: int) -> GradesRefreshed:
     """When grades were last refreshed (a successful full or recent run), on the database's clock."""
     row = conn.execute(text("""
         SELECT (SELECT max(finished_at) FROM sync_runs
                  WHERE user_id = :u AND outcome = 'success') AS refreshed_at,
                now() AS db_now
     """), {"u": user_id}).mappings().one()
-    return dict(row)
+    return cast(GradesRefreshed, dict(row))
 
 
-def running_run(conn: Connection, *, user_id: int) -> dict[str, Any] | None:
+def running_run(conn: Connection, *, user_id: int) -> RunningRun | None:
     """The user's sync in progress (if any): when it started, which kind, who runs it."""
     row = conn.execute(text("""
         SELECT id, kind, trigger, worker, started_at, now() AS db_now FROM sync_runs
          WHERE user_id = :u AND outcome = 'running'
          ORDER BY started_at DESC LIMIT 1
     """), {"u": user_id}).mappings().first()
-    return dict(row) if row else None
+    return cast(RunningRun, dict(row)) if row else None

@@ -12,12 +12,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from typing import cast as typed  # sqlalchemy's `cast` is the SQL one
 
 from sqlalchemy import Connection, Table, and_, cast, delete, func, literal, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from canvas import models
 from canvas.db import tables as t
+from canvas.rows import AuthKind, RunOutcome, SyncFacts, SyncKind, SyncTrigger
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ def _user(row: Any) -> User:
 # -- users -------------------------------------------------------------------------------------
 def upsert_user(conn: Connection, *, base_url: str, canvas_user_id: int, name: str,
                 time_zone: str | None) -> int:
-    stmt = insert(t.users).values(base_url=base_url, canvas_user_id=canvas_user_id, name=name,
+    stmt: Any = insert(t.users).values(base_url=base_url, canvas_user_id=canvas_user_id, name=name,
                                   time_zone=time_zone)
     stmt = stmt.on_conflict_do_update(
         constraint="uq_users_canvas_identity",
@@ -93,7 +95,7 @@ class TokenRow:
     id: int
     base_url: str
     canvas_user_id: int
-    auth_kind: str  # 'pat' | 'oauth'
+    auth_kind: AuthKind
     token_ciphertext: bytes | None
     access_token_expires_at: datetime | None
     token_state: str
@@ -177,12 +179,12 @@ def prune_oauth_states(conn: Connection, *, max_age_s: float) -> int:
 
 
 # -- sync runs ---------------------------------------------------------------------------------
-def start_run(conn: Connection, *, user_id: int, trigger: str, kind: str, worker: str | None) -> int:
+def start_run(conn: Connection, *, user_id: int, trigger: SyncTrigger, kind: SyncKind, worker: str | None) -> int:
     stmt = insert(t.sync_runs).values(user_id=user_id, trigger=trigger, kind=kind, worker=worker)
     return int(conn.execute(stmt.returning(t.sync_runs.c.id)).scalar_one())
 
 
-def finish_run(conn: Connection, *, run_id: int, outcome: str, stats: dict[str, Any]) -> None:
+def finish_run(conn: Connection, *, run_id: int, outcome: RunOutcome, stats: dict[str, Any]) -> None:
     conn.execute(update(t.sync_runs).where(t.sync_runs.c.id == run_id).values(
         finished_at=func.now(), outcome=outcome, **stats))
 
@@ -209,7 +211,7 @@ def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> i
     """
     if not rows:
         return 0
-    stmt = insert(table)
+    stmt: Any = insert(table)
     cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in ("user_id", "canvas_id")}
     cols["synced_at"] = func.now()
     stmt = stmt.on_conflict_do_update(
@@ -304,7 +306,7 @@ def newest_graded_at(conn: Connection, *, user_id: int) -> datetime | None:
 
 
 # -- status and export -------------------------------------------------------------------------
-def sync_facts(conn: Connection, *, user_id: int) -> dict[str, Any] | None:
+def sync_facts(conn: Connection, *, user_id: int) -> SyncFacts | None:
     """What the status rules need, in one round trip."""
     row = conn.execute(text("""
         SELECT u.token_state, u.token_error, u.data_version, u.token_ciphertext IS NOT NULL AS has_token,
@@ -318,7 +320,7 @@ def sync_facts(conn: Connection, *, user_id: int) -> dict[str, Any] | None:
                          AND w.last_beat > now() - interval '30 seconds') AS worker_alive
           FROM users u LEFT JOIN sync_jobs j ON j.user_id = u.id WHERE u.id = :u
     """), {"u": user_id}).mappings().first()
-    return dict(row) if row else None
+    return typed(SyncFacts, dict(row)) if row else None
 
 
 def export_user(conn: Connection, *, user_id: int) -> dict[str, list[Any]]:

@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from canvas.analysis import status as rules
 from canvas.analysis.explain import ExplainContext, explain_difference
 from canvas.analysis.gradecalc_io import from_canvas
 from canvas.analysis.grades import PENDING_REVIEW, calculate, round2
@@ -27,7 +28,6 @@ from canvas.models import parse_time, student_enrollment
 
 FORMAT = "canvas-fetch-report/1"
 WINDOWS = (7, 14)  # "upcoming" horizons, in days from now
-SUBMITTED_STATES = frozenset({"submitted", "graded", "pending_review"})
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,6 @@ def work_items(course: Mapping[str, Any], groups: Iterable[Mapping[str, Any]]) -
             hidden = bool(sub) and "score" not in sub
             # Canvas's posted? is posted_at.present?: a visible score with posted_at null is unposted.
             unposted = "posted_at" in sub and sub["posted_at"] is None and score is not None
-            lps = sub.get("late_policy_status")
             yield WorkItem(
                 course_id=course_id,
                 course=label,
@@ -274,10 +273,10 @@ def work_items(course: Mapping[str, Any], groups: Iterable[Mapping[str, Any]]) -
                 html_url=a.get("html_url") if isinstance(a.get("html_url"), str) else None,
                 published=a.get("published") is not False,
                 counts=_gradeable(a) and not a.get("omit_from_final_grade"),
-                excused=bool(sub.get("excused")),
-                missing=bool(sub.get("missing")) or lps == "missing",
-                late=bool(sub.get("late")) or lps == "late",
-                submitted=sub.get("submitted_at") is not None or state in SUBMITTED_STATES,
+                excused=rules.is_excused(sub),
+                missing=rules.is_missing(sub),  # Canvas's flag alone: see canvas.analysis.status
+                late=rules.is_late(sub),
+                submitted=rules.is_handed_in(sub),
                 score=score,
                 hidden=hidden or unposted,
                 pending_review=state == PENDING_REVIEW,
@@ -294,12 +293,12 @@ def upcoming_items(items: Iterable[WorkItem], now: datetime, days: int) -> list[
 
 
 def missing_items(items: Iterable[WorkItem]) -> list[WorkItem]:
-    """What Canvas marks missing (its flag, or a teacher's late-policy status), oldest due first."""
+    """What Canvas marks missing (its flag already folds in a teacher's late-policy status), oldest due first."""
     return sorted((i for i in items if i.published and not i.excused and i.missing), key=_by_due)
 
 
 def late_items(items: Iterable[WorkItem]) -> list[WorkItem]:
-    """What Canvas marks late (its flag, or a teacher's late-policy status), oldest due first."""
+    """What Canvas marks late (its flag already folds in a teacher's late-policy status), oldest due first."""
     return sorted((i for i in items if i.published and not i.excused and i.late), key=_by_due)
 
 

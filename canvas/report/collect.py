@@ -70,7 +70,7 @@ def collect(client: CanvasClient, progress: Progress, max_workers: int = 3) -> F
     progress.update("Fetching courses")
     courses = [c for c in client.get_all("courses", COURSE_PARAMS)
                if isinstance(c, dict) and _id(c) is not None and not c.get("access_restricted_by_date")]
-    names = {_id(c): str(c.get("name") or c.get("course_code") or c["id"]) for c in courses}
+    names = {cid: str(c.get("name") or c.get("course_code") or c["id"]) for c in courses if (cid := _id(c)) is not None}
     ids = list(names)
     progress.update("Fetching assignments", 0, len(ids))
     results = fetch_groups(client, ids, max_workers,
@@ -88,7 +88,7 @@ def collect(client: CanvasClient, progress: Progress, max_workers: int = 3) -> F
 
 
 def _id(course: dict[str, Any]) -> int | None:
-    value = course.get("id")
+    value: Any = course.get("id")
     if isinstance(value, bool):
         return None
     try:

@@ -132,7 +132,7 @@ class Handler(BaseHTTPRequestHandler):
             return json_reply(api.NOT_FOUND, 404)  # Rails routing: before auth
         if token is None:
             body = {"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}
-            return json_reply(body, 401, **{"www-authenticate": REALM})
+            return json_reply(body, 401, 0, **{"www-authenticate": REALM})
         if n is None:
             if sim.oauth.is_expired(token):
                 return _auth_error("Expired access token.")

@@ -146,6 +146,7 @@ class OAuthProvider:
             return _oauth_error(401, "invalid_client", "invalid client")
         grant_type = form.get("grant_type", "")
         now = self._clock()
+        grant: Grant | None
         if grant_type == "authorization_code":
             if not form.get("code"):
                 return _oauth_error(400, "invalid_request", "You must provide the code parameter.")

@@ -4,6 +4,11 @@ Follows /work/shared/grade-calc.md: exact fractions, drop rules that optimise th
 group ratio (phase A keeps the best set, phase B the worst), weighted groups
 renormalised over groups with points, and one half-up rounding at the end.
 Pure: reads assignment/submission dicts as the simulator stores them.
+
+An independent copy on purpose: this is the *simulated Canvas's* grade, written apart from the
+dashboard's calculator (`canvas.analysis.grades`) and sharing no code with it, so the tests that
+compare the dashboard's recomputation with "Canvas's" numbers compare two implementations. Do not
+replace it with a call into `canvas.analysis` (that would make those tests compare a thing with itself).
 """
 
 from __future__ import annotations

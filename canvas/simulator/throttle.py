@@ -32,7 +32,8 @@ class ThrottleConfig:
         unknown = set(raw) - known
         if unknown:
             raise ValueError(f"unknown throttle keys: {sorted(unknown)}")
-        cfg = replace(cls(), **{k: float(v) for k, v in raw.items() if k != "status"})
+        values: dict[str, Any] = {k: float(v) for k, v in raw.items() if k != "status"}
+        cfg = replace(cls(), **values)
         if "status" in raw:
             if int(raw["status"]) not in (403, 429):
                 raise ValueError("throttle status must be 403 or 429")

@@ -105,7 +105,7 @@ def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3,
     return data
 
 
-def _mapped(data: models.FetchedData, fn: Any, *args: Any) -> dict[str, Any] | None:
+def _mapped(data: models.FetchedData, fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any] | None:
     """Map one record; a malformed one is skipped and counted, never fatal on its own."""
     try:
         return fn(*args)

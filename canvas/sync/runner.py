@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,6 +22,7 @@ from canvas.api.hosts import check_base_url
 from canvas.config import Settings
 from canvas.crypto import TokenCipher
 from canvas.db import jobs, progress, repo
+from canvas.rows import SyncKind, SyncTrigger
 from canvas.sync import fetch, recent
 from canvas.sync.status import INVALID_TOKEN_MESSAGE
 from canvas.tokens import SYNC_MIN_TTL, access_token_for
@@ -38,7 +39,7 @@ class SyncBusy(errors.CanvasDashboardError):
 class SyncResult:
     user_id: int
     run_id: int
-    kind: str
+    kind: SyncKind
     courses: int
     assignments: int
     stats: dict[str, Any]
@@ -131,7 +132,7 @@ def _stats(client: CanvasClient | None, **extra: Any) -> dict[str, Any]:
     return {**base, **extra}
 
 
-def claim_or_busy(engine: Engine, user_id: int, owner: str, ttl: float, kind: str = "full") -> jobs.Claim:
+def claim_or_busy(engine: Engine, user_id: int, owner: str, ttl: float, kind: SyncKind = "full") -> jobs.Claim:
     with engine.begin() as conn:
         if repo.get_user(conn, user_id) is None:
             raise errors.UsageError(f"no user with id {user_id}")
@@ -142,7 +143,7 @@ def claim_or_busy(engine: Engine, user_id: int, owner: str, ttl: float, kind: st
     return claim
 
 
-def run_claimed(engine: Engine, settings: Settings, claim: jobs.Claim, *, trigger: str, owner: str,
+def run_claimed(engine: Engine, settings: Settings, claim: jobs.Claim, *, trigger: SyncTrigger, owner: str,
                 cipher: TokenCipher, cancel: threading.Event | None = None) -> SyncResult:
     """Run the claimed job to its end; always leaves a finished sync_runs row and a released job.
 
@@ -214,7 +215,7 @@ def _guarded(engine: Engine, run_id: int, keeper: _LeaseKeeper, deadline: float,
                 pass  # a database blip must not fail the fetch; the deadline still bounds the run
     if "error" in box:
         raise box["error"]
-    return box["value"]
+    return cast(T, box["value"])
 
 
 def _progress_writer(engine: Engine, run_id: int) -> Callable[[int, int], None]:
@@ -311,7 +312,7 @@ def _record_failure(engine: Engine, settings: Settings, claim: jobs.Claim, run_i
         log.warning("Could not record the failed sync for user %s (database unavailable)", claim.user_id)
 
 
-def sync_user_now(engine: Engine, settings: Settings, user_id: int, *, trigger: str, owner: str,
-                  cipher: TokenCipher, kind: str = "full") -> SyncResult:
+def sync_user_now(engine: Engine, settings: Settings, user_id: int, *, trigger: SyncTrigger, owner: str,
+                  cipher: TokenCipher, kind: SyncKind = "full") -> SyncResult:
     claim = claim_or_busy(engine, user_id, owner, settings.lease_seconds, kind)
     return run_claimed(engine, settings, claim, trigger=trigger, owner=owner, cipher=cipher)

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from canvas.rows import SyncFacts, SyncState
+
 INVALID_TOKEN_MESSAGE = "Canvas token is invalid, expired or revoked: reconnect in Settings"
 
-LABELS = {
+LABELS: dict[SyncState, str] = {
     "syncing": "🔄 Syncing",
     "up_to_date": "✅ Up to date",
     "needs_sync": "⚠️ Needs sync",
@@ -19,7 +21,7 @@ LABELS = {
 
 @dataclass(frozen=True)
 class SyncStatus:
-    state: str
+    state: SyncState
     last_sync: datetime | None
     needs_sync: bool
     error: str | None
@@ -41,12 +43,13 @@ class SyncStatus:
         }
 
 
-def compute_status(facts: dict[str, Any], stale_after: timedelta) -> SyncStatus:
+def compute_status(facts: SyncFacts, stale_after: timedelta) -> SyncStatus:
     """`facts` is repo.sync_facts(); its db_now keeps every process on the database's clock."""
     now: datetime = facts["db_now"]
     last_ok: datetime | None = facts.get("last_ok_at") or facts.get("last_success")
     stale = last_ok is None or now - last_ok > stale_after
     error: str | None = None
+    state: SyncState
     if facts.get("token_state") == "invalid":
         state, error = "error", facts.get("token_error") or INVALID_TOKEN_MESSAGE
         if "reconnect" not in error.lower():

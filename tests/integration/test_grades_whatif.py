@@ -67,6 +67,25 @@ def test_hidden_totals_course_says_there_is_no_canvas_number(synced):
     assert "hides its totals" in captions(at)
 
 
+def test_a_course_the_calculator_refuses_is_said_once_not_replaced_by_other_numbers(synced, app_env):
+    from sqlalchemy import text
+
+    with app_env.begin() as conn:  # a drifting API stored a score the calculator cannot read
+        conn.execute(text("""
+            UPDATE canvas_assignments_cache SET raw = jsonb_set(raw, '{submission,score}', '"eight"')
+             WHERE user_id = :u AND course_id = :c AND raw->'submission' ? 'score'
+        """), {"u": synced, "c": COURSES["calculus"]})
+    at = grades_page(COURSES["calculus"])
+    m = metrics(at)
+    assert m["Canvas current"].endswith("%"), "Canvas's own numbers still show"
+    assert m["Recomputed current"] == m["Recomputed final"] == "—"
+    assert [w.value for w in at.warning] == [
+        "We couldn't recompute this course from its synced assignments, so the group breakdown, what-if and "
+        "target tools are unavailable for it; Canvas's own scores above are unaffected."]
+    groups = next(df.value for df in at.dataframe if "dropped" in df.value.columns)
+    assert groups.empty, "no group numbers from a second, simpler calculator"
+
+
 def test_whatif_changes_projection_and_clear_restores(synced, app_env):
     from decimal import Decimal
 

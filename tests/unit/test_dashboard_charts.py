@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from canvas.dashboard import charts, fmt, grading
+from canvas.dashboard import charts, fmt, whatif_data
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 TZ = fmt.zone("America/Denver")
@@ -81,7 +81,7 @@ def test_sync_durations_by_outcome():
     lambda: charts.score_history(pd.DataFrame(columns=["course_id", "course_name", "taken_at", "current_score"]),
                                  TZ),
     lambda: charts.score_distribution(pd.DataFrame(columns=["course_name", "name", "percent"])),
-    lambda: charts.group_breakdown(pd.DataFrame(columns=grading.COLUMNS)),
+    lambda: charts.group_breakdown(pd.DataFrame(columns=whatif_data.GROUP_COLUMNS)),
     lambda: charts.due_timeline(pd.DataFrame(columns=["course_name", "due_at", "unsubmitted"]), NOW, TZ),
     lambda: charts.sync_durations(pd.DataFrame(columns=["started_at", "duration_s", "outcome"]), TZ),
 ])
@@ -98,9 +98,10 @@ def test_group_breakdown_from_canvas_json_uses_the_exact_calculator():
         {"id": 2, "points_possible": 10, "published": True, "grading_type": "points", "submission_types": ["online"],
          "submission": {"score": 9, "workflow_state": "graded", "excused": False}},
     ]}]
-    df = grading.group_breakdown({"course": course, "groups": groups})
+    df = whatif_data.group_breakdown(whatif_data.course_grades({"course": course, "groups": groups}))
     row = df.iloc[0]
     assert row["name"] == "Homework" and row["weight"] == 50.0
     assert row["percent"] == pytest.approx(90.0), "the lowest score was dropped, as Canvas does"
     assert row["dropped"] == 1
-    assert grading.group_breakdown({"course": {}, "groups": []}).empty
+    assert whatif_data.group_breakdown(whatif_data.course_grades({"course": {}, "groups": []})).empty
+    assert whatif_data.group_breakdown(None).empty  # no calculation: no second, simpler one either

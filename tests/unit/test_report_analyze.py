@@ -145,9 +145,15 @@ def test_student_zone_falls_back_to_utc_with_a_note(name: Any, zone: str, noted:
 
 @pytest.mark.parametrize(("sub", "missing", "late"), [
     ({"missing": True, "score": None, "workflow_state": "unsubmitted"}, True, False),
-    ({"late_policy_status": "missing", "score": 0}, True, False),  # a teacher marked it missing
+    # A teacher's late-policy status reaches us inside Canvas's flags (Submission#missing?/#late?)...
+    ({"late_policy_status": "missing", "missing": True, "score": 0}, True, False),
+    # ...and the flags win when the two disagree, as on the student's Canvas page: "none" clears
+    # missing on past-due work, and a custom grade status clears a stale "missing".
+    ({"late_policy_status": "none", "missing": False, "score": None}, False, False),
+    ({"late_policy_status": "missing", "missing": False, "custom_grade_status_id": 3, "score": 0}, False, False),
     ({"late": True, "score": 7, "points_deducted": 1, "seconds_late": 7200}, False, True),
-    ({"late_policy_status": "late", "score": 7}, False, True),
+    ({"late_policy_status": "late", "late": True, "score": 7}, False, True),
+    ({"late_policy_status": "extended", "late": False, "score": 7}, False, False),
     ({"missing": True, "excused": True, "score": None}, False, False),  # excused trumps both
     ({"late": True, "excused": True, "score": None}, False, False),
     ({"score": 9}, False, False),
