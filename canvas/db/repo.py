@@ -256,6 +256,10 @@ def _snapshots(conn: Connection, user_id: int, run_id: int, courses: list[dict[s
 
 def write_full_sync(conn: Connection, *, user_id: int, run_id: int, data: models.FetchedData) -> dict[str, int]:
     """Replace the user's cache with `data` (call inside a transaction that checked the fence)."""
+    # Lock the user's row before the child rows: their foreign keys take KEY SHARE on it and the
+    # data-version bump below then needs more, so a concurrent upsert of that user (a connect)
+    # queued in between made a deadlock. Parent first, children after: no cycle.
+    conn.execute(select(t.users.c.id).where(t.users.c.id == user_id).with_for_update(key_share=True))
     skipped = data.skipped_ids
     written = _upsert(conn, t.courses, data.courses)
     written += _upsert(conn, t.assignment_groups, data.groups)
