@@ -38,6 +38,8 @@ def _figure(traces: list[dict[str, Any]], title: str, height: int = 360, **layou
 def _layout_dict(title: str, height: int = 360) -> dict[str, Any]:
     return {"title": {"text": title, "x": 0, "xanchor": "left"}, "height": height,
             "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+            # axis titles get room however narrow the screen (at 390 px the left one was cut)
+            "yaxis": {"automargin": True}, "xaxis": {"automargin": True},
             "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}}
 
 

@@ -68,6 +68,7 @@ def _failure_shown(page, sentence: str) -> str:
     expect(sidebar.locator('[data-testid="stAlert"]').filter(has_text=sentence)).to_be_visible(timeout=60_000)
     banner = page.locator('[data-testid="stMain"] [data-testid="stAlert"]').filter(has_text=sentence)
     expect(banner).to_be_visible(timeout=30_000)
+    expect(sidebar.get_by_text("Last sync:")).to_have_count(1, timeout=10_000)  # no stale status lines left
     return page.locator("body").inner_text()
 
 
