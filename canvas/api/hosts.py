@@ -104,7 +104,7 @@ def check_base_url(url: str, allowed_hosts: Iterable[str] = (),
     allowed = _allowed(host, port, default_port, allowed_hosts)
     if scheme == "http" and not allowed:
         # (the operator may allow plain http for a host with CANVAS_ALLOWED_HOSTS; a student can't)
-        raise UrlRefused("Canvas addresses must start with https://")
+        raise UrlRefused("Canvas URL must use https://, not plain http")
     literal = _literal_ip(host)
     if literal is not None and not allowed:
         raise UrlRefused(f"Canvas URL must name a host, not an IP address ({host})")

@@ -384,7 +384,7 @@ def test_connect_form_names_each_failure_and_keeps_what_was_typed(app_env, sim):
     cases = [
         ("not a url", "does not look like a web address"),
         ("https://no-such-school.invalid", "No site answers to that address"),
-        ("http://localhost:1", "cannot be used: Canvas addresses must start with https://"),
+        ("http://localhost:1", "cannot be used: Canvas URL must use https://, not plain http"),
         ("http://127.0.0.1:1", "could not be reached"),  # allowed host (tests), nothing listening
         (sim.base_url, "Canvas rejected this access token"),
     ]
