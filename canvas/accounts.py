@@ -18,17 +18,16 @@ from canvas.api.hosts import CheckedUrl, check_base_url
 from canvas.api.oauth import (
     OAuthClient,
     OAuthConfig,
-    OAuthStateError,
     authorization_url,
     callback_params,
     new_state,
     parse_callback,
     state_hash,
 )
-from canvas.config import Settings
+from canvas.config import OAUTH_STATE_TTL_S, Settings
 from canvas.crypto import TokenCipher, token_hint
 from canvas.db import jobs, repo
-from canvas.errors import BadResponseError, CanvasDashboardError, UsageError
+from canvas.errors import AccountTaken, BadResponseError, CanvasDashboardError, OAuthStateError, PastedTokensRefused
 from canvas.tokens import OAuthTokens, access_token_for, pack
 
 log = logging.getLogger(__name__)
@@ -82,7 +81,6 @@ def delete_account(engine: Engine, settings: Settings, cipher: TokenCipher, *, u
 
 
 # -- shared mode: Canvas OAuth2 ----------------------------------------------------------------------
-OAUTH_STATE_TTL_S = 15 * 60  # Canvas's codes live 10 minutes; allow a slow sign-in at the school's IdP
 
 
 @dataclass(frozen=True)
@@ -91,15 +89,6 @@ class Identity:
 
     issuer: str
     subject: str
-
-
-class PastedTokensRefused(UsageError):
-    """This shared dashboard connects Canvas with "Connect Canvas" (OAuth); pasted personal access
-    tokens are turned off by the operator (CANVAS_ALLOW_PASTED_TOKENS)."""
-
-
-class AccountTaken(UsageError):
-    """This Canvas account is already connected to another sign-in on this dashboard."""
 
 
 def pasted_tokens_allowed(settings: Settings) -> bool:

@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from canvas.errors import ConfigError
 
+# Fixed, not a setting. Here (not in canvas.accounts, which uses it) so retention can read it too.
+OAUTH_STATE_TTL_S = 15 * 60  # Canvas's codes live 10 minutes; allow a slow sign-in at the school's IdP
+
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name)

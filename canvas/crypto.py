@@ -13,11 +13,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from canvas.config import Settings
-from canvas.errors import ConfigError
-
-
-class TokenUnreadable(Exception):
-    """No key in the ring opens this ciphertext (or it belongs to another user)."""
+from canvas.errors import ConfigError, TokenUnreadable
 
 
 def key_path(settings: Settings) -> Path:

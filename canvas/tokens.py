@@ -17,13 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine
 
 from canvas import errors
-from canvas.api.oauth import OAuthClient, OAuthReauthorize
+from canvas.api.oauth import OAuthClient
 from canvas.config import Settings
-from canvas.crypto import TokenCipher, TokenUnreadable
+from canvas.crypto import TokenCipher
 from canvas.db import jobs, repo
+from canvas.db.session import bounded_transaction
 from canvas.log import register_secret
 
 log = logging.getLogger(__name__)
@@ -62,11 +63,8 @@ def unpack(plain: str) -> OAuthTokens | None:
 
 def _decrypt(cipher: TokenCipher, row: repo.TokenRow) -> str:
     if row.token_ciphertext is None:
-        raise errors.AuthError(401, "-", "no Canvas token saved")
-    try:
-        plain = cipher.decrypt(row.id, row.token_ciphertext)
-    except TokenUnreadable:
-        raise errors.AuthError(401, "-", "stored token cannot be decrypted") from None
+        raise errors.NoTokenSaved()
+    plain = cipher.decrypt(row.id, row.token_ciphertext)  # TokenUnreadable when no key opens it
     register_secret(plain)
     return plain
 
@@ -75,12 +73,10 @@ def _fresh(expires_at: datetime | None, now: datetime, min_ttl: timedelta) -> bo
     return expires_at is None or expires_at - min_ttl > now
 
 
-def _bound_lock_wait(conn: Connection, settings: Settings) -> None:
+def _refresh_budget_ms(settings: Settings) -> int:
     """The refresher holds the row lock across one HTTP exchange: bound how long others wait for it,
     and let PostgreSQL drop the lock if the holder stalls mid-transaction."""
-    budget_ms = int((settings.request_timeout_s * 2 * settings.sync_max_retries + 10) * 1000)
-    conn.execute(text("SELECT set_config('lock_timeout', :ms, true), "
-                      "set_config('idle_in_transaction_session_timeout', :ms, true)"), {"ms": str(budget_ms)})
+    return int((settings.request_timeout_s * 2 * settings.sync_max_retries + 10) * 1000)
 
 
 def access_token_for(engine: Engine, settings: Settings, cipher: TokenCipher, user_id: int, *,
@@ -88,8 +84,9 @@ def access_token_for(engine: Engine, settings: Settings, cipher: TokenCipher, us
                      oauth_client: Callable[[Settings, str], OAuthClient] = OAuthClient.for_settings) -> str:
     """A Canvas access token for this user, valid for at least `min_ttl` more (OAuth users).
 
-    Raises AuthError when there is no usable token (none saved, unreadable, or Canvas refused the
-    refresh: then the user is also marked "reconnect Canvas"), OAuthClientError when Canvas refuses
+    Raises TokenUnusable when there is no usable token (NoTokenSaved, TokenUnreadable, or
+    OAuthReauthorize when Canvas refused the refresh: then the user is also marked "reconnect
+    Canvas"), OAuthClientError when Canvas refuses
     the developer key, TransportError/ServerError when Canvas can't be reached (try again later)."""
     with engine.connect() as conn:
         row = repo.token_row(conn, user_id)
@@ -107,9 +104,9 @@ def access_token_for(engine: Engine, settings: Settings, cipher: TokenCipher, us
 
 def _refresh(engine: Engine, settings: Settings, cipher: TokenCipher, user_id: int, min_ttl: timedelta,
              now: datetime, oauth_client: Callable[[Settings, str], OAuthClient]) -> str:
-    refused: OAuthReauthorize | None = None
-    with engine.begin() as conn:
-        _bound_lock_wait(conn, settings)
+    refused: errors.OAuthReauthorize | None = None
+    budget_ms = _refresh_budget_ms(settings)
+    with bounded_transaction(engine, lock_timeout_ms=budget_ms, idle_timeout_ms=budget_ms) as conn:
         row = repo.token_row(conn, user_id, lock=True)  # waits while another process refreshes
         if row is None:
             raise errors.UsageError(f"no user with id {user_id}")
@@ -122,7 +119,7 @@ def _refresh(engine: Engine, settings: Settings, cipher: TokenCipher, user_id: i
         try:
             with oauth_client(settings, row.base_url) as client:
                 grant = client.refresh(tokens.refresh)
-        except OAuthReauthorize as exc:
+        except errors.OAuthReauthorize as exc:
             jobs.mark_token_invalid(conn, user_id, REFRESH_REFUSED_MESSAGE)
             refused = exc  # committed below, then raised
         else:

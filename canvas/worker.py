@@ -1,8 +1,8 @@
 """The background sync service: claims due users from PostgreSQL and syncs them, a few at a time.
 
 Coordination lives entirely in the database (sync_jobs leases with fences, worker_heartbeats),
-so any number of replicas on any machines can run. LISTEN/NOTIFY only shortens the wait for a
-"sync now"; polling every few seconds is what guarantees progress.
+so any number of replicas on any machines can run. A notification (`canvas.db.session.listen`) only
+shortens the wait for a "sync now"; polling every few seconds is what guarantees progress.
 
 Up to `CANVAS_SYNC_BATCH_SIZE` users run at once, each in its own thread; a slot that frees up is
 refilled at once (one slow user never holds the others back).
@@ -20,14 +20,14 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-import psycopg
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 
 from canvas import errors
 from canvas.config import Settings
 from canvas.crypto import TokenCipher
 from canvas.db import jobs, retention
+from canvas.db.engine import make_engine
+from canvas.db.session import listen
 from canvas.sync.runner import retry_base, run_claimed
 
 log = logging.getLogger("canvas.worker")
@@ -40,7 +40,6 @@ RETENTION_FIRST_DELAY = (60.0, 300.0)  # not at start: a fleet deployed together
 STALL_SECONDS = 60.0  # a claim loop silent this long is reported as "stalled", not "running"
 DB_BACKOFF_MAX = 30.0
 ONCE_GIVE_UP_SECONDS = 60.0  # --once (cron) stops waiting for the database; the service never does
-APPLICATION_NAME = "canvas-dashboard"  # as every other connection of the app (pg_stat_activity)
 
 
 @dataclass
@@ -57,10 +56,7 @@ def worker_engine(engine: Engine, settings: Settings) -> Engine:
     """A pool sized for the batch: each running user may hold a connection while a renewal,
     the claim loop and the heartbeat need their own (the shared default pool holds 10)."""
     batch = settings.sync_batch_size
-    return create_engine(
-        engine.url, pool_pre_ping=True, pool_size=batch + 3, max_overflow=batch + 2, pool_timeout=30,
-        connect_args={"connect_timeout": 10, "application_name": APPLICATION_NAME},
-    )
+    return make_engine(engine.url, pool_size=batch + 3, max_overflow=batch + 2, pool_timeout=30)
 
 
 class _ThrottledLog:
@@ -152,13 +148,13 @@ class Worker:
                                                 stale_after=self.settings.stale_after, exclude=mine,
                                                 retry_base=retry_base(self.settings),
                                                 interval=self.settings.sync_interval)
-                except SQLAlchemyError as exc:
+                except errors.DatabaseError as exc:
                     down_since = down_since or time.monotonic()
                     if self.opts.once and time.monotonic() - down_since > ONCE_GIVE_UP_SECONDS:
                         log.error("Database unavailable for %.0fs; giving up this pass", time.monotonic() - down_since)
                         self.exit_code = 1
                         return
-                    self._db_log.warn("Database unavailable (%s); retrying in %.0fs", type(exc).__name__, backoff)
+                    self._db_log.warn("Database unavailable (%s); retrying in %.0fs", exc.cause_class, backoff)
                     self.stop.wait(backoff)
                     backoff = min(DB_BACKOFF_MAX, backoff * 2)
                     continue
@@ -212,11 +208,11 @@ class Worker:
             log.info("User %s: sync cancelled from the dashboard; the cache is unchanged", claim.user_id)
         except errors.LeaseLostError:
             log.warning("User %s: lease lost; result discarded (another worker owns it)", claim.user_id)
-        except errors.AuthError as exc:
+        except errors.TokenUnusable as exc:
             self._count_failure()
             log.warning("User %s: token rejected by Canvas (%s); no more attempts until it is replaced",
                         claim.user_id, exc.detail)
-        except (errors.CanvasDashboardError, SQLAlchemyError) as exc:
+        except errors.CanvasDashboardError as exc:
             self._count_failure()
             log.warning("User %s: sync failed: %s", claim.user_id, _short(exc))
         except Exception:  # one bad user never stops the loop
@@ -242,7 +238,7 @@ class Worker:
                     jobs.release(conn, claim)
                     jobs.abandon_lost_runs(conn)  # its run row will never be finished by its thread
                 log.info("Released user %s on shutdown", claim.user_id)
-            except SQLAlchemyError:
+            except errors.DatabaseError:
                 log.warning("Could not release user %s; its lease will expire", claim.user_id)
 
     # -- liveness ------------------------------------------------------------------------------
@@ -262,7 +258,7 @@ class Worker:
             if state != "running" or self._beats % MAINTENANCE_EVERY == 1:
                 with self.engine.begin() as conn:  # separate: a failure here must not cost the beat
                     jobs.abandon_lost_runs(conn)
-        except SQLAlchemyError as exc:
+        except errors.DatabaseError as exc:
             # Outages are reported by the claim loop; anything else (a bad query) must be seen.
             self._beat_log.warn("Heartbeat failed (%s)", _short(exc))
         except Exception:
@@ -283,7 +279,7 @@ class Worker:
             delay = self.opts.retention_every
             try:
                 res = retention.prune(self.engine, retention.Policy.from_settings(self.settings), stop=self.stop)
-            except SQLAlchemyError as exc:  # outages are the claim loop's to report; retry next time
+            except errors.DatabaseError as exc:  # outages are the claim loop's to report; retry next time
                 log.warning("Retention prune failed (%s); retrying in %.0f min", _short(exc), delay / 60)
                 continue
             except Exception:
@@ -297,20 +293,16 @@ class Worker:
                      " (stopped early; the rest goes next time)" if res.stopped else "")
 
     def _listen_loop(self) -> None:
-        cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
-        cparams = {k: v for k, v in cparams.items() if k != "context"}
-        cparams.update(autocommit=True, connect_timeout=10, application_name=APPLICATION_NAME)
         backoff = 1.0
         while not self.stop.is_set():
             try:
-                with psycopg.connect(*cargs, **cparams) as conn:
-                    conn.execute(f"LISTEN {jobs.NOTIFY_CHANNEL}")
+                with listen(self.engine, jobs.NOTIFY_CHANNEL) as notified:
                     backoff = 1.0
                     self.wake.set()  # requests made while we were not listening: look now
                     while not self.stop.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                        if notified(1.0):
                             self.wake.set()
-            except psycopg.Error:
+            except errors.DatabaseError:
                 pass  # polling still runs meanwhile; this only speeds up "sync now"
             except Exception:
                 log.exception("Listener failed; relying on polling until it reconnects")
@@ -319,5 +311,7 @@ class Worker:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
+    if isinstance(exc, errors.DatabaseError) and exc.detail:  # the driver's class and first line, as it always logged
+        return f"{exc.cause_class}: {exc.detail}"[:300]
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:300]

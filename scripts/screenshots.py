@@ -91,8 +91,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    from canvas.dashboard.launch import CHROMIUM, browser, streamlit_server
     from canvas.simulator import Simulator
+    from tests.support.launch import CHROMIUM, browser, streamlit_server
 
     if not Path(CHROMIUM).exists():
         log.error("%s is missing: apt-get install -y chromium fonts-noto-color-emoji", CHROMIUM)

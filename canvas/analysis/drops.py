@@ -2,7 +2,7 @@
 
 Canvas does not drop the lowest raw score. It keeps the subset whose group ratio
 (kept scores + never-drop scores) / (kept totals + never-drop totals) is best,
-following Kane & Kane, "Dropping Lowest Grades" (grade-calc.md §5).
+following Kane & Kane, "Dropping Lowest Grades" (as Canvas's calculators do).
 
 This is a port of Canvas's bisection (``keepHelper`` in
 ``AssignmentGroupGradeCalculator.ts``) run in exact ``Fraction`` arithmetic. We

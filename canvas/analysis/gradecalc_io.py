@@ -264,7 +264,7 @@ def _number(value: Decimal) -> int | float:
 
 
 def _counts_in_canvas(assignment: dict[str, Any]) -> bool:
-    # Ruby grades only course.assignments.published.gradeable (grade-calc.md §2.1-2).
+    # Ruby grades only course.assignments.published.gradeable (lib/grade_calculator.rb).
     if assignment.get("published") is False:
         return False
     if assignment.get("grading_type") == "not_graded":

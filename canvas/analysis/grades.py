@@ -1,7 +1,9 @@
 """Canvas-exact course grade calculator (current and final score).
 
-Follows /work/shared/grade-calc.md, the write-up of Canvas's ``GradeCalculator``
-(Ruby, the source of the API's ``computed_*`` scores) and its JS twin. Inputs are
+Follows Canvas's own ``GradeCalculator`` (instructure/canvas-lms
+``lib/grade_calculator.rb``, the source of the API's ``computed_*`` scores) and its JS
+twin (``ui/shared/grading/CourseGradeCalculator.ts`` and
+``AssignmentGroupGradeCalculator.ts``). Inputs are
 ``Decimal``; all sums and ratios are exact (``Fraction``); the only rounding is
 half-up to 2 decimal places at the end of each reported percentage. Pure: no I/O.
 
@@ -45,7 +47,7 @@ class Assignment:
     """A published, graded assignment as the student sees it.
 
     ``visible=False`` means the assignment is not assigned to / visible for the
-    student: it is left out of both scores (grade-calc.md §2.4, §2.7).
+    student: it is left out of both scores (as ``grade_calculator.rb`` does).
     """
 
     id: str
@@ -255,7 +257,7 @@ def _weighted_periods_apply(periods: GradingPeriods) -> bool:
 
 
 def _countable(assignment: Assignment) -> bool:
-    # omit_from_final_grade also leaves the *current* score (grade-calc.md §2.3).
+    # omit_from_final_grade also leaves the *current* score (grade_calculator.rb).
     return assignment.visible and not assignment.omit_from_final_grade
 
 

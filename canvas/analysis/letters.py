@@ -1,6 +1,6 @@
 """Grading schemes: percent -> letter, and letter -> the percent it starts at.
 
-Mirrors Canvas's ``GradingStandard`` (grade-calc.md §11): a scheme is a list of
+Mirrors Canvas's ``GradingStandard`` (``app/models/grading_standard.rb``): a scheme is a list of
 ``(name, min_fraction)`` bands; a score gets the highest band whose cutoff × 100 is
 <= the score, after rounding to the 2-dp percentage Canvas stores. Negative scores
 count as 0, and a score below every cutoff gets the lowest band.

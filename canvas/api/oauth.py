@@ -30,6 +30,7 @@ from canvas import errors
 from canvas.api import responses, transport
 from canvas.api.hosts import CheckedUrl, check_base_url
 from canvas.config import Settings
+from canvas.errors import OAuthClientError, OAuthDenied, OAuthReauthorize, OAuthStateError
 from canvas.log import register_secret
 
 log = logging.getLogger(__name__)
@@ -37,30 +38,6 @@ log = logging.getLogger(__name__)
 AUTH_PATH = "/login/oauth2/auth"
 TOKEN_PATH = "/login/oauth2/token"
 EXPIRY_SKEW = timedelta(seconds=60)  # refresh this long before Canvas's expiry
-
-
-# -- typed errors ----------------------------------------------------------------------------------
-class OAuthStateError(errors.UsageError):
-    """The sign-in reply from Canvas does not match a sign-in started here (state missing, wrong or
-    expired). Start "Connect Canvas" again."""
-
-
-class OAuthDenied(errors.CanvasError):
-    """Canvas did not authorize the app (the student clicked Cancel, or Canvas refused)."""
-
-    def __init__(self, error: str = "access_denied") -> None:
-        self.error = error
-        super().__init__(f"Canvas did not authorize the app ({error})")
-
-
-class OAuthReauthorize(errors.AuthError):
-    """Canvas refused the code or the refresh token (invalid_grant or a 401): the student must
-    connect Canvas again. An AuthError, so the sync runner marks the user "reconnect Canvas"."""
-
-
-class OAuthClientError(errors.ApiError):
-    """Canvas refused the developer key (invalid_client): an operator must fix the client id or
-    secret; the students' refresh tokens are not blamed."""
 
 
 # -- configuration -----------------------------------------------------------------------------------

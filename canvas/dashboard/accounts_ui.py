@@ -21,10 +21,8 @@ from sqlalchemy import Engine
 
 from canvas import errors
 from canvas.accounts import (
-    AccountTaken,
     Connected,
     Identity,
-    PastedTokensRefused,
     check_token,
     connect_account,
     disconnect_account,
@@ -33,7 +31,6 @@ from canvas.accounts import (
     require_pasted_tokens_allowed,
     start_oauth,
 )
-from canvas.api.oauth import OAuthClientError, OAuthDenied, OAuthReauthorize, OAuthStateError
 from canvas.config import Settings
 from canvas.crypto import TokenCipher, token_hint
 from canvas.dashboard import data, demo, signin, syncing
@@ -82,7 +79,7 @@ def connect() -> None:
     identity = signin.current_identity() if _shared(settings) else None
     try:
         require_pasted_tokens_allowed(settings)  # enforced here too, not only by hiding the form
-    except PastedTokensRefused:
+    except errors.PastedTokensRefused:
         _say("error", "This dashboard connects Canvas with the Connect Canvas button; pasted tokens are turned off.")
         return
     if _shared(settings) and identity is None:
@@ -99,7 +96,7 @@ def connect() -> None:
         else:
             connected = connect_pasted_for_identity(engine, settings, data.cipher(), base_url=url, token=token,
                                                     identity=identity)
-    except AccountTaken:
+    except errors.AccountTaken:
         _say("error", "This Canvas account is already connected to another sign-in on this dashboard.")
         return
     except (errors.UrlRefused, errors.CanvasError) as exc:
@@ -144,7 +141,7 @@ def connect_pasted_for_identity(engine: Engine, settings: Settings, cipher: Toke
         assert row is not None
         if row.identity_subject is not None and (row.identity_issuer, row.identity_subject) != (
                 identity.issuer, identity.subject):
-            raise AccountTaken()  # rolls back the upsert too
+            raise errors.AccountTaken()  # rolls back the upsert too
         repo.set_identity(conn, user_id=user_id, issuer=identity.issuer, subject=identity.subject)
         repo.set_token(conn, user_id=user_id, ciphertext=cipher.encrypt(user_id, token), hint=token_hint(token))
         jobs.reset_after_new_token(conn, user_id)
@@ -242,16 +239,16 @@ def handle_oauth_callback(identity: Identity | None) -> bool:
     st.session_state.pop(AUTHORIZE_KEY, None)
     try:
         connected = finish_oauth(engine, settings, data.cipher(), query=params, identity=identity)
-    except OAuthStateError:
+    except errors.OAuthStateError:
         _say("error", "This Canvas authorization link was already used, has expired or belongs to another sign-in: "
                       "press Connect Canvas again.")
-    except OAuthDenied:
+    except errors.OAuthDenied:
         _say("error", "Canvas access was not granted, so nothing was saved.")
-    except AccountTaken:
+    except errors.AccountTaken:
         _say("error", "This Canvas account is already connected to another sign-in on this dashboard.")
-    except OAuthReauthorize:
+    except errors.OAuthReauthorize:
         _say("error", "Canvas refused the authorization (expired or already used): press Connect Canvas again.")
-    except OAuthClientError:
+    except errors.OAuthClientError:
         _say("error", "Canvas refused this dashboard's developer key: tell the dashboard's operator.")
     except errors.UrlRefused as exc:
         _say("error", f"That Canvas URL is not allowed: {md_escape(exc)}")

@@ -21,7 +21,6 @@ from typing import Any, ParamSpec, TypeVar
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from canvas.analysis.whatif import TargetResult
 from canvas.config import Settings, get_settings
@@ -42,17 +41,15 @@ DB_DOWN = ("**The database is unreachable.** The dashboard reads everything from
            "`CANVAS_DATA_DIR`) and reload the page.")
 
 
-class DatabaseUnavailable(Exception):
-    """Raised by the guarded helpers; `stop_on_db_error` turns it into a message."""
-
-
 def db_down(exc: BaseException) -> None:
     """Show the database message (with the error class, never a traceback) and stop this run."""
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    name = exc.cause_class if isinstance(exc, DatabaseError) else type(exc).__name__  # the driver's class
+    detail = (exc.detail if isinstance(exc, DatabaseError) else "") or str(exc).strip()
+    detail = detail.splitlines()[0] if detail else name
     log.warning("database unavailable: %s", detail)
     st.error(DB_DOWN, icon=":material/database_off:")
     with st.expander("Details for the operator"):
-        st.caption(f"{type(exc).__name__}: {detail[:300]}")
+        st.caption(f"{name}: {detail[:300]}")
     st.stop()
 
 
@@ -63,7 +60,7 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except (SQLAlchemyError, DatabaseError, DatabaseUnavailable) as exc:
+        except DatabaseError as exc:
             db_down(exc)
             raise  # unreachable: st.stop() raises
 
@@ -254,8 +251,3 @@ def workers() -> pd.DataFrame:
     with engine().connect() as conn:
         return reads.workers(conn)
 
-
-def clear_caches() -> None:
-    """Drop every cached frame (tests; a new account)."""
-    for fn in (_courses, _assignments, _overview_work, _snapshots, _grade_inputs, _course_grades):
-        fn.clear()

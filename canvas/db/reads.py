@@ -12,10 +12,13 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+import psycopg
 from psycopg.adapt import Loader
 from psycopg.pq import Format
 from sqlalchemy import Connection, text
 
+from canvas.db import jobs
+from canvas.db.engine import database_error
 from canvas.rows import GradeInputsDoc, GradesRefreshed, IdentityUserRow, RunningRun, UserRow
 
 _USERS = text("""
@@ -75,11 +78,14 @@ def _frame(conn: Connection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
     NUMERIC as floats, converted per column (pandas' generic object inference costs ~5x more)."""
     statement = str(text(sql).compile(dialect=conn.dialect))
     raw: Any = conn.connection.driver_connection  # psycopg's own connection
-    with raw.cursor(binary=True) as cur:
-        cur.adapters.register_loader("timestamptz", _EpochMicros)
-        cur.execute(statement, params)
-        description = cur.description or []
-        rows = cur.fetchall()
+    try:
+        with raw.cursor(binary=True) as cur:
+            cur.adapters.register_loader("timestamptz", _EpochMicros)
+            cur.execute(statement, params)
+            description = cur.description or []
+            rows = cur.fetchall()
+    except psycopg.Error as exc:  # straight from the driver: SQLAlchemy's conversion never sees it
+        raise database_error(exc) from exc
     columns: dict[str, Any] = {}
     transposed = list(zip(*rows, strict=True)) if rows else [() for _ in description]
     for col, values in zip(description, transposed, strict=True):
@@ -182,11 +188,8 @@ def sync_runs(conn: Connection, *, user_id: int, limit: int = 200) -> pd.DataFra
 
 
 def workers(conn: Connection, *, within_s: float = 30.0) -> pd.DataFrame:
-    return _frame(conn, """
-        SELECT worker_id, host, pid, state, started_at, last_beat, current_user_id, synced, failed,
-               (state = 'running' AND last_beat > now() - make_interval(secs => :w)) AS alive
-          FROM worker_heartbeats ORDER BY last_beat DESC
-    """, {"w": within_s})
+    """`jobs.live_workers` as a frame: the same query, the same "alive" rule."""
+    return _frame(conn, jobs.WORKERS_SQL, {"w": within_s})
 
 
 def grades_refreshed_at(conn: Connection, *, user_id: int) -> GradesRefreshed:

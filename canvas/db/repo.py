@@ -189,17 +189,6 @@ def finish_run(conn: Connection, *, run_id: int, outcome: RunOutcome, stats: dic
         finished_at=func.now(), outcome=outcome, **stats))
 
 
-def abandon_stale_runs(conn: Connection) -> int:
-    """Runs left 'running' by a crashed process whose lease has since expired."""
-    return conn.execute(text("""
-        UPDATE sync_runs r SET outcome = 'abandoned', finished_at = now(), error_class = 'WorkerLost'
-          FROM sync_jobs j
-         WHERE r.user_id = j.user_id AND r.outcome = 'running'
-           AND (j.state <> 'running' OR j.lease_until < now())
-           AND r.started_at < now() - interval '5 seconds'
-    """)).rowcount
-
-
 # -- the cache write ---------------------------------------------------------------------------
 def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> int:
     """Insert or update by (user_id, canvas_id), skipping rows whose content hash is unchanged.
@@ -339,9 +328,3 @@ def export_user(conn: Connection, *, user_id: int) -> dict[str, list[Any]]:
                                     t.assignment_groups.c.canvas_id)).all()
     return {"courses": list(courses), "assignments": list(assignments),
             "assignment_groups": [{"course_id": g.course_id, **g.raw} for g in groups]}
-
-
-def last_runs(conn: Connection, *, user_id: int, limit: int = 50) -> list[dict[str, Any]]:
-    rows = conn.execute(select(t.sync_runs).where(t.sync_runs.c.user_id == user_id)
-                        .order_by(t.sync_runs.c.started_at.desc()).limit(limit)).mappings().all()
-    return [dict(r) for r in rows]

@@ -22,12 +22,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from canvas.config import Settings
+from canvas.config import OAUTH_STATE_TTL_S, Settings
+from canvas.db.session import set_local_timeouts
 
 LOCK_KEY = 0x43414E5652  # "CANVR"; the migration lock is "CANVA"
 BATCH_SIZE = 5000
 HEARTBEAT_KEEP_DAYS = 7  # docs/worker.md: a silent worker's row is dropped after 7 days
-LOCK_TIMEOUT = "5s"  # a batch that would wait on a lock gives up (retried next hour) rather than queue
+LOCK_TIMEOUT_MS = 5000  # a batch that would wait on a lock gives up (retried next hour) rather than queue
 
 # Candidate rows per table, pruned in this order (snapshots first: deleting runs then nulls fewer
 # snapshots' sync_run_id). ctid: deleting by physical row is safe against concurrent updates, which
@@ -81,18 +82,15 @@ class Policy:
     sync_runs_per_user: int = 20
     score_changes_days: int = 14
     score_history_days: int = 400
-    oauth_state_ttl_s: float = 15 * 60
+    oauth_state_ttl_s: float = OAUTH_STATE_TTL_S
     heartbeat_days: float = HEARTBEAT_KEEP_DAYS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
-        from canvas.accounts import OAUTH_STATE_TTL_S  # the sign-in flow owns that lifetime
-
         return cls(sync_runs_days=settings.retain_sync_runs_days,
                    sync_runs_per_user=settings.retain_sync_runs_per_user,
                    score_changes_days=settings.retain_score_changes_days,
-                   score_history_days=settings.retain_score_history_days,
-                   oauth_state_ttl_s=OAUTH_STATE_TTL_S)
+                   score_history_days=settings.retain_score_history_days)
 
     def describe(self) -> str:
         return (f"sync runs older than {self.sync_runs_days} days (keeping each user's last "
@@ -158,7 +156,7 @@ def _delete_batches(conn: Connection, name: str, sql: str, params: dict[str, Any
     stmt = text(f"DELETE FROM {name} WHERE ctid = ANY(ARRAY({sql} LIMIT :batch))")
     total = 0
     while not (stop is not None and stop.is_set()):
-        conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        set_local_timeouts(conn, lock_timeout_ms=LOCK_TIMEOUT_MS)
         n = conn.execute(stmt, {**params, "batch": batch_size}).rowcount
         conn.commit()
         total += n

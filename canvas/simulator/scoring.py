@@ -1,6 +1,6 @@
 """Canvas's student course score (the API's ``computed_*`` fields), posted view.
 
-Follows /work/shared/grade-calc.md: exact fractions, drop rules that optimise the
+Follows Canvas's ``lib/grade_calculator.rb`` (instructure/canvas-lms): exact fractions, drop rules that optimise the
 group ratio (phase A keeps the best set, phase B the worst), weighted groups
 renormalised over groups with points, and one half-up rounding at the end.
 Pure: reads assignment/submission dicts as the simulator stores them.

@@ -10,11 +10,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, Engine
 
 from canvas import errors, models
 from canvas.api.client import CanvasClient
@@ -22,6 +22,7 @@ from canvas.api.hosts import check_base_url
 from canvas.config import Settings
 from canvas.crypto import TokenCipher
 from canvas.db import jobs, progress, repo
+from canvas.db.session import bounded_transaction
 from canvas.rows import SyncKind, SyncTrigger
 from canvas.sync import fetch, recent
 from canvas.sync.status import INVALID_TOKEN_MESSAGE
@@ -29,10 +30,6 @@ from canvas.tokens import SYNC_MIN_TTL, access_token_for
 
 log = logging.getLogger("canvas.sync")
 T = TypeVar("T")
-
-
-class SyncBusy(errors.CanvasDashboardError):
-    """A sync for this user is already running."""
 
 
 @dataclass
@@ -92,7 +89,7 @@ class _LeaseKeeper:
             try:
                 with self._engine.begin() as conn:
                     ok = jobs.renew(conn, self._claim, self._ttl)
-            except SQLAlchemyError as exc:
+            except errors.DatabaseError as exc:
                 # A database blip must not fail the sync: the fence check at commit is what keeps
                 # the cache safe. Try again soon; the lease still has two thirds of its time.
                 log.debug("Lease renewal for user %s failed (%s); retrying", self._claim.user_id,
@@ -139,7 +136,7 @@ def claim_or_busy(engine: Engine, user_id: int, owner: str, ttl: float, kind: Sy
         jobs.ensure_job(conn, user_id)
         claim = jobs.claim_user(conn, user_id=user_id, owner=owner, ttl=ttl, kind=kind)
     if claim is None:
-        raise SyncBusy(f"a sync for user {user_id} is already running")
+        raise errors.SyncBusy(f"a sync for user {user_id} is already running")
     return claim
 
 
@@ -211,7 +208,7 @@ def _guarded(engine: Engine, run_id: int, keeper: _LeaseKeeper, deadline: float,
                 with engine.connect() as conn:
                     if progress.cancel_requested(conn, run_id=run_id):
                         keeper.abort(errors.CancelRequested())
-            except SQLAlchemyError:
+            except errors.DatabaseError:
                 pass  # a database blip must not fail the fetch; the deadline still bounds the run
     if "error" in box:
         raise box["error"]
@@ -223,16 +220,15 @@ def _progress_writer(engine: Engine, run_id: int) -> Callable[[int, int], None]:
         try:
             with engine.begin() as conn:
                 progress.set_progress(conn, run_id=run_id, done=done, total=total)
-        except SQLAlchemyError:
+        except errors.DatabaseError:
             pass  # progress is a courtesy to the watching student, never a reason to fail the sync
     return report
 
 
-def _bound_transaction(conn: Connection, settings: Settings) -> None:
+def _cache_transaction(engine: Engine, settings: Settings) -> AbstractContextManager[Connection]:
     """A process paused or cut off inside the cache transaction holds the job row's lock, which
     keeps every other worker off this user; PostgreSQL ends such a session after one lease."""
-    ms = str(int(settings.lease_seconds * 1000))
-    conn.execute(text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)"), {"ms": ms})
+    return bounded_transaction(engine, idle_timeout_ms=int(settings.lease_seconds * 1000))
 
 
 def _full(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasClient, run_id: int,
@@ -243,8 +239,7 @@ def _full(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasC
         engine, run_id, keeper, deadline,
         lambda: fetch.fetch_all(client, claim.user_id, max_workers=settings.max_in_flight, on_progress=report))
     keeper.stop()
-    with engine.begin() as conn:
-        _bound_transaction(conn, settings)
+    with _cache_transaction(engine, settings) as conn:
         if not jobs.holds_fence(conn, claim):
             raise errors.LeaseLostError()
         written = repo.write_full_sync(conn, user_id=claim.user_id, run_id=run_id, data=data)
@@ -267,8 +262,7 @@ def _recent(engine: Engine, settings: Settings, claim: jobs.Claim, client: Canva
         watermark = repo.newest_graded_at(conn, user_id=claim.user_id)
     rows = _guarded(engine, run_id, keeper, deadline, lambda: recent.fetch_graded_since(client, watermark))
     keeper.stop()
-    with engine.begin() as conn:
-        _bound_transaction(conn, settings)
+    with _cache_transaction(engine, settings) as conn:
         if not jobs.holds_fence(conn, claim):
             raise errors.LeaseLostError()
         changed = repo.merge_graded(conn, user_id=claim.user_id, rows=rows)
@@ -286,8 +280,9 @@ def retry_base(settings: Settings) -> float:
 
 def _record_failure(engine: Engine, settings: Settings, claim: jobs.Claim, run_id: int, exc: BaseException,
                     client: CanvasClient | None) -> None:
-    error_class = type(exc).__name__
-    message = str(exc)[:500]
+    error_class, message = type(exc).__name__, str(exc)[:500]
+    if isinstance(exc, errors.DatabaseError):  # the driver's class and words, as the history always showed
+        error_class, message = exc.cause_class, (exc.detail or message)[:500]
     # A shutdown is not a failure of the user's sync: the run is abandoned and the user released.
     stopped = isinstance(exc, KeyboardInterrupt | SystemExit | errors.Cancelled | errors.CancelRequested)
     try:
@@ -299,15 +294,15 @@ def _record_failure(engine: Engine, settings: Settings, claim: jobs.Claim, run_i
             if isinstance(exc, errors.CancelRequested):
                 progress.release_cancelled(conn, claim, interval=settings.sync_interval)
                 return
-            if isinstance(exc, errors.AuthError):
+            if isinstance(exc, errors.TokenUnusable):
                 detail = exc.detail or "Invalid access token."
                 jobs.mark_token_invalid(conn, claim.user_id, f"{detail} {INVALID_TOKEN_MESSAGE}")
             if stopped:
                 jobs.release(conn, claim)
                 return
-            jobs.fail(conn, claim, error_class=error_class, token_invalid=isinstance(exc, errors.AuthError),
+            jobs.fail(conn, claim, error_class=error_class, token_invalid=isinstance(exc, errors.TokenUnusable),
                       interval=settings.sync_interval, retry_base=retry_base(settings))
-    except SQLAlchemyError:
+    except errors.DatabaseError:
         # The database itself is gone: the lease simply expires and another run takes over.
         log.warning("Could not record the failed sync for user %s (database unavailable)", claim.user_id)
 

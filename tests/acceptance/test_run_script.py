@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from canvas.dashboard.launch import free_port
+from tests.support.launch import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -487,7 +487,7 @@ def test_cancel_written_to_postgresql_stops_a_hung_sync_in_the_worker_process(wo
                                                                              cli) -> None:
     from canvas.db import progress
 
-    uid, n, _ = presynced(cli, engine, sim, users)
+    uid, _n, _ = presynced(cli, engine, sim, users)
     before = cache_view(engine, uid)
     make_due(engine, uid)
     sim.set_faults(fail=[{"path": "/api/v1/courses", "status": "timeout", "seconds": 60}])  # Canvas hangs

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from canvas.dashboard.launch import CHROMIUM, PAGE_URLS, browser, streamlit_server
+from tests.support.launch import CHROMIUM, PAGE_URLS, browser, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from canvas.dashboard.launch import CHROMIUM, browser, streamlit_server
+from tests.support.launch import CHROMIUM, browser, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,

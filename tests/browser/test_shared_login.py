@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from canvas.dashboard.launch import CHROMIUM, browser, free_port, serving, streamlit_server
+from tests.support.launch import CHROMIUM, browser, free_port, serving, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,

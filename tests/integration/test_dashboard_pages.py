@@ -13,25 +13,14 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from tests.integration.conftest import APP, PAGES
+from tests.integration.conftest import APP, PAGES, open_page, texts
 
 
 def run_page(page: str | None = None, **state) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     for key, value in state.items():
         at.session_state[key] = value
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.text]
-    for kind in ("info", "warning", "error", "success"):
-        parts += [e.value for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
+    return open_page(at, page)
 
 
 def sidebar_text(at: AppTest) -> str:

@@ -13,30 +13,16 @@ from sqlalchemy import Engine, text
 
 from canvas import errors
 from canvas.db import jobs, repo
+from tests.integration.conftest import new_user, run_sql
 
 STALE = timedelta(hours=1)
 INTERVAL = timedelta(hours=2)
 TTL = 60.0
 
 
-def new_user(engine: Engine, k: int) -> int:
-    """A connected user (token stored, job due now), without asking Canvas."""
-    with engine.begin() as conn:
-        uid = repo.upsert_user(conn, base_url="https://canvas.example.edu", canvas_user_id=1000 + k,
-                               name=f"Student {k}", time_zone=None)
-        repo.set_token(conn, user_id=uid, ciphertext=b"sealed", hint="...abcd")
-        jobs.reset_after_new_token(conn, uid)
-    return uid
-
-
 def claim(engine: Engine, owner: str = "w1", batch: int = 10) -> list[jobs.Claim]:
     with engine.begin() as conn:
-        return jobs.claim_due(conn, owner=owner, batch=batch, ttl=TTL, stale_after=STALE)
-
-
-def run_sql(engine: Engine, sql: str, **params: Any) -> Any:
-    with engine.begin() as conn:
-        return conn.execute(text(sql), params)
+        return jobs.claim_due(conn, owner=owner, batch=batch, ttl=TTL, stale_after=STALE, interval=INTERVAL)
 
 
 def job(engine: Engine, uid: int) -> Any:
@@ -152,8 +138,10 @@ def test_a_worker_never_claims_its_own_running_user_again(engine) -> None:
     claim(engine, owner="w1")
     run_sql(engine, "UPDATE sync_jobs SET lease_until = now() - interval '1 s'")  # e.g. renewals blocked
     with engine.begin() as conn:
-        assert jobs.claim_due(conn, owner="w1", batch=5, ttl=TTL, stale_after=STALE, exclude=[uid]) == []
-        assert [c.user_id for c in jobs.claim_due(conn, owner="w2", batch=5, ttl=TTL, stale_after=STALE)] == [uid]
+        assert jobs.claim_due(conn, owner="w1", batch=5, ttl=TTL, stale_after=STALE, interval=INTERVAL,
+                              exclude=[uid]) == []
+        assert [c.user_id for c in jobs.claim_due(conn, owner="w2", batch=5, ttl=TTL, stale_after=STALE,
+                                                     interval=INTERVAL)] == [uid]
 
 
 def test_a_new_token_fences_a_running_sync(engine) -> None:

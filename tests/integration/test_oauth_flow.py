@@ -197,7 +197,7 @@ def test_tokens_at_rest_are_encrypted_nowhere_in_a_database_dump(engine, osettin
     with engine.begin() as conn:
         conn.execute(text("UPDATE users SET token_ciphertext = (SELECT token_ciphertext FROM users WHERE id = :a) "
                           "WHERE id = :b"), {"a": done.user_id, "b": other.user_id})
-    with pytest.raises(errors.AuthError, match="cannot be decrypted"):
+    with pytest.raises(errors.TokenUnreadable, match="cannot be decrypted"):
         access_token_for(engine, osettings, cipher, other.user_id)
 
 
@@ -319,7 +319,7 @@ def test_disconnect_revokes_at_canvas_and_forgets_the_tokens(engine, osettings, 
     assert r.status_code == 401
     with engine.connect() as conn:
         assert repo.token_row(conn, done.user_id).token_ciphertext is None
-    with pytest.raises(errors.AuthError, match="no Canvas token"):
+    with pytest.raises(errors.NoTokenSaved, match="No Canvas token saved"):
         access_token_for(engine, osettings, cipher, done.user_id)
 
 

@@ -7,26 +7,18 @@ import logging
 import threading
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from canvas.db import jobs, reads, repo, retention
 from canvas.sync.status import compute_status
+from tests.integration.conftest import new_user as make_user
+from tests.integration.conftest import run_sql
 
 POLICY = retention.Policy(sync_runs_days=14, sync_runs_per_user=5, score_changes_days=14, score_history_days=100)
 
 
-def run_sql(engine: Engine, sql: str, **params: Any) -> Any:
-    with engine.begin() as conn:
-        return conn.execute(text(sql), params)
-
-
 def new_user(engine: Engine, k: int) -> int:
-    with engine.begin() as conn:
-        uid = repo.upsert_user(conn, base_url="https://canvas.example.edu", canvas_user_id=1000 + k,
-                               name=f"Student {k}", time_zone=None)
-        repo.set_token(conn, user_id=uid, ciphertext=b"sealed", hint="...abcd")
-        jobs.ensure_job(conn, uid)
-    return uid
+    return make_user(engine, k, due_now=False)
 
 
 def add_runs(engine: Engine, uid: int, hours_ago: list[float], outcome: str = "success", kind: str = "full") -> None:

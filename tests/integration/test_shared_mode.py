@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from canvas.accounts import Identity, finish_oauth, start_oauth
 from canvas.simulator.oauth import DEFAULT_CLIENT
-from tests.integration.conftest import APP, PAGES, ROOT
+from tests.integration.conftest import APP, HEADING_KINDS, MESSAGE_KINDS, PAGES, ROOT, open_page
+from tests.integration.conftest import texts as conftest_texts
 
 REDIRECT = "http://localhost:8501/Settings"
 ISSUER = "https://idp.example.edu"
@@ -68,19 +69,8 @@ def app(identity: Identity | None, name: str = "", *, auth: bool = True) -> AppT
     return at
 
 
-def open_page(at: AppTest, page: str | None) -> AppTest:
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.text]
-    for kind in ("info", "warning", "error", "success", "title", "header", "subheader"):
-        parts += [e.value for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
+    return conftest_texts(at, MESSAGE_KINDS + HEADING_KINDS)
 
 
 def all_strings(at: AppTest) -> str:

@@ -21,9 +21,6 @@ PAGE_FORBIDDEN = ("canvas.api", "canvas.db", "canvas.sync.runner", "canvas.sync.
 SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|LISTEN|NOTIFY|CREATE|ALTER|DROP)\s", re.MULTILINE)
 SQL_CALLS = {"text", "exec_driver_sql", "create_engine"}
 SQLALCHEMY_NAMES = {"sa", "sqlalchemy"}  # `st.text(...)` is Streamlit, `sa.text(...)` is SQL
-# TEMPORARY: SQL still outside canvas/db on this branch; issue 14's db/ part (branch i14a) moves each
-# behind a canvas.db helper. After that merge this set must be empty (delete the entries).
-KNOWN_SQL_OUTSIDE_DB = {"canvas/tokens.py", "canvas/sync/runner.py", "canvas/worker.py"}
 
 
 def imported_modules(tree: ast.AST) -> set[str]:
@@ -77,8 +74,7 @@ def test_only_canvas_db_speaks_sql() -> None:
             continue
         if hits := speaks_sql(ast.parse(path.read_text(), rel)):
             offenders[rel] = hits
-    new = {k: v for k, v in offenders.items() if k not in KNOWN_SQL_OUTSIDE_DB}
-    assert not new, f"SQL outside canvas/db (move it behind a canvas.db function): {new}"
+    assert not offenders, f"SQL outside canvas/db (move it behind a canvas.db function): {offenders}"
 
 
 def test_the_checks_see_sql_and_forbidden_imports() -> None:

@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from canvas.crypto import TokenCipher, TokenUnreadable, add_primary_key, load_keyring, token_hint
-from canvas.errors import ConfigError
+from canvas.crypto import TokenCipher, add_primary_key, load_keyring, token_hint
+from canvas.errors import ConfigError, TokenUnreadable
 
 
 def test_key_file_created_private(tmp_path) -> None:

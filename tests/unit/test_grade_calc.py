@@ -4,7 +4,7 @@ Sources in instructure/canvas-lms:
 - "CG1"/"CG2": ui/shared/grading/__tests__/CourseGradeCalculator{1,2}.test.js
 - "Ruby": spec/lib/grade_calculator_spec.rb @03034eb9 (current)
 - "Ruby-2018": the "GradeCalculatorSpec.js examples" suite in spec/lib/grade_calculator_spec.rb @ccfd72c3
-- "round": grade-calc.md §9 (GradeCalculationHelper / round.spec.js values)
+- "round": ui/shared/grading/GradeCalculationHelper.ts and ui/shared/round/__tests__/round.spec.js values
 
 Courses are written as {group: (weight, rules, [(score, points, flags), ...])};
 score None = no grade yet.

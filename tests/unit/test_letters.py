@@ -1,7 +1,7 @@
 """Letter grades: Canvas's default scheme and its boundary rule.
 
 Source: instructure/canvas-lms app/models/grading_standard.rb (default_grading_scheme,
-score_to_grade, place_in_scheme); grade-calc.md §11.
+score_to_grade, place_in_scheme).
 """
 
 from __future__ import annotations

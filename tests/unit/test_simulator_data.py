@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 import requests
 
 from canvas.simulator import Simulator, token_for
 from canvas.simulator.scoring import course_scores
+from tests.unit.conftest import ANCHOR
 
-ANCHOR = datetime(2025, 3, 10, 15, tzinfo=UTC)
 ALL_INCLUDES = ["total_scores", "current_grading_period_scores", "grading_periods", "term", "concluded"]
 SCORE_KEYS = {"computed_current_score", "computed_final_score", "computed_current_grade", "computed_final_grade"}
 
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Simulator]:
-    with Simulator(port=0, seed=1, anchor=ANCHOR) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def demo(sim: Simulator) -> dict:
-    return sim.dataset(1)
 
 
 def submissions(dataset: dict) -> list[dict]:
@@ -109,23 +98,23 @@ def test_hidden_grade_keys_are_absent_not_null(demo: dict) -> None:
     assert sub["posted_at"] is None and sub["workflow_state"] == "graded"
 
 
-def test_hostile_and_non_ascii_text_is_served_verbatim(sim: Simulator, demo: dict) -> None:
+def test_hostile_and_non_ascii_text_is_served_verbatim(anchored_sim: Simulator, demo: dict) -> None:
     names = [a["name"] for a in assignments(demo)]
     assert '<b>Lab</b> & "Quiz" <script>alert(1)</script>' in names
     assert any("<script>" in (a["description"] or "") for a in assignments(demo))
     r = requests.get(
-        f"{sim.base_url}/api/v1/courses/10002/assignments",
+        f"{anchored_sim.base_url}/api/v1/courses/10002/assignments",
         headers={"Authorization": f"Bearer {token_for(1)}"},
         params={"per_page": "100"},
         timeout=5,
     )
     assert '<b>Lab</b> & "Quiz" <script>alert(1)</script>' in [a["name"] for a in r.json()]
-    assert r.json()[0]["html_url"] == f"{sim.base_url}/courses/10002/assignments/{r.json()[0]['id']}"
+    assert r.json()[0]["html_url"] == f"{anchored_sim.base_url}/courses/10002/assignments/{r.json()[0]['id']}"
 
 
-def test_api_matches_dataset_and_scores_recompute(sim: Simulator, demo: dict) -> None:
+def test_api_matches_dataset_and_scores_recompute(anchored_sim: Simulator, demo: dict) -> None:
     r = requests.get(
-        f"{sim.base_url}/api/v1/courses",
+        f"{anchored_sim.base_url}/api/v1/courses",
         headers={"Authorization": f"Bearer {token_for(1)}"},
         params={"include[]": ALL_INCLUDES, "per_page": "100", "enrollment_state": "active"},
         timeout=5,
@@ -162,8 +151,8 @@ def test_same_seed_and_anchor_same_data_other_seed_differs() -> None:
     assert a.dataset(1) != c.dataset(1) and a.dataset(3) != c.dataset(3)
 
 
-def test_generated_students(sim: Simulator) -> None:
-    two, three = sim.dataset(2), sim.dataset(3)
+def test_generated_students(anchored_sim: Simulator) -> None:
+    two, three = anchored_sim.dataset(2), anchored_sim.dataset(3)
     assert len(two["courses"]) == 8 and two["profile"]["id"] == 100_002
     for cid, groups in two["assignment_groups"].items():
         assert 20_000 < cid < 30_000 and 2 <= len(groups) <= 4
@@ -173,10 +162,10 @@ def test_generated_students(sim: Simulator) -> None:
     assert len(Simulator(courses_per_user=3, anchor=ANCHOR).dataset(9)["courses"]) == 3
 
 
-def test_dataset_is_a_copy(sim: Simulator) -> None:
-    data = sim.dataset(1)
+def test_dataset_is_a_copy(anchored_sim: Simulator) -> None:
+    data = anchored_sim.dataset(1)
     data["courses"][0]["name"] = "changed"
     data["assignment_groups"][10001][0]["assignments"][0]["submission_types"].append("x")
-    fresh = sim.dataset(1)
+    fresh = anchored_sim.dataset(1)
     assert fresh["courses"][0]["name"] != "changed"
     assert "x" not in fresh["assignment_groups"][10001][0]["assignments"][0]["submission_types"]

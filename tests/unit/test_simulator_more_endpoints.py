@@ -4,8 +4,6 @@ a single submission (``submissions/self``) and the course enrollments with the s
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -13,24 +11,13 @@ import requests
 from canvas.simulator import Simulator, token_for
 from canvas.simulator.api import NOT_FOUND, UNAUTHORIZED
 
-ANCHOR = datetime(2025, 3, 10, 15, tzinfo=UTC)
 AUTH = {"Authorization": f"Bearer {token_for(1)}"}
 BIG_COURSE = 10004  # student 1's 260-assignment course
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Simulator]:
-    with Simulator(port=0, seed=1, anchor=ANCHOR) as s:
-        yield s
 
-
-@pytest.fixture(scope="module")
-def demo(sim: Simulator) -> dict:
-    return sim.dataset(1)
-
-
-def get(sim: Simulator, path: str, **params) -> requests.Response:
-    return requests.get(f"{sim.base_url}/api/v1{path}", headers=AUTH, params=params, timeout=5)
+def get(anchored_sim: Simulator, path: str, **params) -> requests.Response:
+    return requests.get(f"{anchored_sim.base_url}/api/v1{path}", headers=AUTH, params=params, timeout=5)
 
 
 def embedded(demo: dict) -> list[dict]:
@@ -38,25 +25,26 @@ def embedded(demo: dict) -> list[dict]:
     return [a for gs in demo["assignment_groups"].values() for g in gs for a in g["assignments"]]
 
 
-def test_single_submission_is_the_embedded_one_for_self_and_own_id(sim: Simulator, demo: dict) -> None:
+def test_single_submission_is_the_embedded_one_for_self_and_own_id(anchored_sim: Simulator, demo: dict) -> None:
     for a in embedded(demo)[:25]:
-        r = get(sim, f"/courses/{a['course_id']}/assignments/{a['id']}/submissions/self")
+        r = get(anchored_sim, f"/courses/{a['course_id']}/assignments/{a['id']}/submissions/self")
         assert r.status_code == 200, r.text
         assert r.json() == a["submission"]
     a = embedded(demo)[0]
-    own = get(sim, f"/courses/{a['course_id']}/assignments/{a['id']}/submissions/{sim.canvas_user_id(1)}")
+    me = anchored_sim.canvas_user_id(1)
+    own = get(anchored_sim, f"/courses/{a['course_id']}/assignments/{a['id']}/submissions/{me}")
     assert own.json() == a["submission"]
 
 
-def test_single_submission_hides_an_unposted_grade_by_removing_the_keys(sim: Simulator, demo: dict) -> None:
+def test_single_submission_hides_an_unposted_grade_by_removing_the_keys(anchored_sim: Simulator, demo: dict) -> None:
     hidden = [a for a in embedded(demo) if "score" not in a["submission"]]
     assert hidden, "the demo student has an unposted grade"
     a = hidden[0]
-    body = get(sim, f"/courses/{a['course_id']}/assignments/{a['id']}/submissions/self").json()
+    body = get(anchored_sim, f"/courses/{a['course_id']}/assignments/{a['id']}/submissions/self").json()
     assert "score" not in body and "grade" not in body and body["workflow_state"] == "graded"
 
 
-def test_single_submission_errors_like_canvas(sim: Simulator, demo: dict) -> None:
+def test_single_submission_errors_like_canvas(anchored_sim: Simulator, demo: dict) -> None:
     a = embedded(demo)[0]
     other_course = next(c["id"] for c in demo["courses"] if c["id"] != a["course_id"])
     cases = [
@@ -66,27 +54,27 @@ def test_single_submission_errors_like_canvas(sim: Simulator, demo: dict) -> Non
         (f"/courses/{a['course_id']}/assignments/{a['id']}/submissions/100002", 401, UNAUTHORIZED),
     ]
     for path, status, body in cases:
-        r = get(sim, path)
+        r = get(anchored_sim, path)
         assert (r.status_code, r.json()) == (status, body), path
 
 
-def test_single_assignment_with_and_without_the_submission(sim: Simulator, demo: dict) -> None:
+def test_single_assignment_with_and_without_the_submission(anchored_sim: Simulator, demo: dict) -> None:
     a = embedded(demo)[3]
     path = f"/courses/{a['course_id']}/assignments/{a['id']}"
-    assert get(sim, path, **{"include[]": "submission"}).json() == a
-    plain = get(sim, path).json()
+    assert get(anchored_sim, path, **{"include[]": "submission"}).json() == a
+    plain = get(anchored_sim, path).json()
     assert "submission" not in plain and plain == {k: v for k, v in a.items() if k != "submission"}
-    assert get(sim, f"/courses/{a['course_id']}/assignments/1").status_code == 404
+    assert get(anchored_sim, f"/courses/{a['course_id']}/assignments/1").status_code == 404
 
 
-def test_enrollments_carry_the_courses_scores_as_grades(sim: Simulator, demo: dict) -> None:
+def test_enrollments_carry_the_courses_scores_as_grades(anchored_sim: Simulator, demo: dict) -> None:
     shown = 0
     for course in demo["courses"]:
-        r = get(sim, f"/courses/{course['id']}/enrollments", user_id="self")
+        r = get(anchored_sim, f"/courses/{course['id']}/enrollments", user_id="self")
         assert r.status_code == 200
         (enr,) = r.json()
         assert (enr["type"], enr["enrollment_state"], enr["course_id"]) == ("StudentEnrollment", "active", course["id"])
-        assert enr["user_id"] == sim.canvas_user_id(1) and enr["user"]["id"] == enr["user_id"]
+        assert enr["user_id"] == anchored_sim.canvas_user_id(1) and enr["user"]["id"] == enr["user_id"]
         scores = course["enrollments"][0]
         grades = enr["grades"]
         assert grades["html_url"].endswith(f"/courses/{course['id']}/grades/{enr['user_id']}")
@@ -99,16 +87,16 @@ def test_enrollments_carry_the_courses_scores_as_grades(sim: Simulator, demo: di
     assert shown >= 4
 
 
-def test_enrollment_filters_and_paging(sim: Simulator) -> None:
+def test_enrollment_filters_and_paging(anchored_sim: Simulator) -> None:
     path = f"/courses/{BIG_COURSE}/enrollments"
-    r = get(sim, path)
+    r = get(anchored_sim, path)
     assert len(r.json()) == 1 and set(r.links) == {"current", "first"}  # paginated, one page
-    assert len(get(sim, path, user_id=str(sim.canvas_user_id(1))).json()) == 1
-    assert len(get(sim, path, **{"type[]": ["StudentEnrollment", "TeacherEnrollment"]}).json()) == 1
-    assert get(sim, path, user_id="100002").json() == []
-    assert get(sim, path, **{"type[]": "TeacherEnrollment"}).json() == []
-    assert get(sim, path, **{"state[]": "completed"}).json() == []
-    assert get(sim, "/courses/123/enrollments").status_code == 404
+    assert len(get(anchored_sim, path, user_id=str(anchored_sim.canvas_user_id(1))).json()) == 1
+    assert len(get(anchored_sim, path, **{"type[]": ["StudentEnrollment", "TeacherEnrollment"]}).json()) == 1
+    assert get(anchored_sim, path, user_id="100002").json() == []
+    assert get(anchored_sim, path, **{"type[]": "TeacherEnrollment"}).json() == []
+    assert get(anchored_sim, path, **{"state[]": "completed"}).json() == []
+    assert get(anchored_sim, "/courses/123/enrollments").status_code == 404
 
 
 def test_a_typical_canvasapi_script_reads_everything() -> None:

@@ -1,4 +1,4 @@
-"""The simulator's grade math against the cases in /work/shared/grade-calc.md."""
+"""The simulator's grade math against worked cases of Canvas's rules (lib/grade_calculator.rb)."""
 
 from __future__ import annotations
 

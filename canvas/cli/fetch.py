@@ -1,23 +1,22 @@
-"""Further CLI commands: the fetch report (`fetch`), key rotation (`keys rotate`) and `prune`."""
+"""`fetch`: fetch your Canvas data and print a report. Needs no database (never imports canvas.db)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from canvas import errors
+from canvas.cli.common import read_token
 from canvas.config import Settings
 
 TOKEN_ARG_WARNING = ("warning: a token given on the command line is visible to other local users "
                      "(process list, shell history); set CANVAS_TOKEN instead")
 
 
-# -- fetch: the report without a database ---------------------------------------------------------
 def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     from canvas.api.hosts import check_base_url
     from canvas.report import build_report, debug_document, render_text
@@ -47,11 +46,10 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _fetch_token(positional: str | None, settings: Settings) -> str:
-    from canvas.cli import _read_token
     from canvas.log import register_secret
 
     if positional is None:
-        return _read_token(settings)  # CANVAS_TOKEN, else a prompt or one line on stdin
+        return read_token(settings)  # CANVAS_TOKEN, else a prompt or one line on stdin
     register_secret(positional)
     print(TOKEN_ARG_WARNING, file=sys.stderr)
     token = positional.strip()
@@ -107,61 +105,7 @@ def _write_json(target: Path | str, doc: dict[str, Any]) -> None:
     logging.getLogger("canvas.report").info("Wrote the raw data and the analysis to %s", path)
 
 
-def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
-    from cryptography.fernet import InvalidToken
-
-    from canvas.cli import _engine, emit
-    from canvas.crypto import TokenCipher, add_primary_key, key_path, load_keyring
-    from canvas.db import jobs, repo
-
-    engine = _engine(settings)
-    path = key_path(settings)
-    add_primary_key(path)
-    cipher = TokenCipher(load_keyring(path))
-    rotated, unreadable = 0, []
-    with engine.begin() as conn:
-        for user_id, ciphertext in repo.all_token_rows(conn):
-            try:
-                repo.set_ciphertext(conn, user_id=user_id, ciphertext=cipher.rotate(ciphertext))
-                rotated += 1
-            except InvalidToken:  # no key in the ring opens this row
-                unreadable.append(user_id)
-                jobs.mark_token_invalid(conn, user_id, "Stored token cannot be decrypted. Reconnect in Settings.")
-    doc = {"rotated": rotated, "unreadable": unreadable, "key_file": str(path)}
-    if args.json:
-        emit(doc)
-    else:
-        print(f"Re-encrypted {rotated} token(s) under a new primary key in {path}")
-        if unreadable:
-            print(f"{len(unreadable)} token(s) could not be opened; those users must reconnect: {unreadable}")
-    return 0
-
-
-# -- prune: the retention rule, once ----------------------------------------------------------------
-def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
-    from canvas.cli import _engine, emit
-    from canvas.db import retention
-
-    batch_size = retention.BATCH_SIZE if args.batch_size is None else args.batch_size
-    if not 1 <= batch_size <= 100_000:
-        raise errors.UsageError("--batch-size: expected 1 to 100000 rows")
-    policy = retention.Policy.from_settings(settings)
-    res = retention.prune(_engine(settings), policy, dry_run=args.dry_run, batch_size=batch_size)
-    if args.json:
-        emit({"ran": res.ran, "dry_run": res.dry_run, "tables": res.counts, "seconds": round(res.seconds, 3)})
-        return 0
-    if not res.ran:
-        print("Another process (a worker) is pruning right now; nothing done")
-        return 0
-    verb = "would delete" if res.dry_run else "deleted"
-    print(f"Retention: {policy.describe()}")
-    for name, n in res.counts.items():
-        print(f"  {name:<24} {n:>10} {verb}")
-    print(f"{'Nothing deleted (dry run)' if res.dry_run else f'{res.total} row(s) deleted'} in {res.seconds:.1f}s")
-    return 0
-
-
-def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+def register(sub: Any) -> None:
     about = ("fetch your Canvas data and print a report: grades (Canvas's and ours), upcoming, missing and "
              "late work, statistics, performance. Needs no database. Token from CANVAS_TOKEN.")
     fp = sub.add_parser("fetch", help="fetch your Canvas data and print a report (no database needed)",
@@ -177,13 +121,3 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
                          "if larger)")
     fp.add_argument("--limit", type=int, default=20, metavar="N",
                     help="show at most N items per work list (default 20; 0 shows all)")
-
-    keys = sub.add_parser("keys", help="token encryption keys").add_subparsers(dest="keys_cmd", required=True)
-    add("rotate", cmd_keys_rotate, "re-encrypt every stored token under a new primary key", keys)
-
-    pp = add("prune", cmd_prune, "delete history past the retention windows (CANVAS_RETAIN_*), once")
-    pp.add_argument("--dry-run", action="store_true", help="count what would be deleted; delete nothing")
-    # No default here: importing canvas.db to show it would load the database layer for every command
-    # (`fetch` must work without it).
-    pp.add_argument("--batch-size", type=int, default=None, metavar="N",
-                    help="rows per delete transaction (default 5000)")

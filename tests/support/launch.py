@@ -1,7 +1,7 @@
 """Start `streamlit run app.py` as a subprocess and drive it with headless chromium (dev tooling).
 
-Shared by the browser tests and `scripts/screenshots.py`. Uses Debian's chromium through
-Playwright's `executable_path`; never downloads a browser.
+Shared by the browser tests and `scripts/screenshots.py`; not part of the app package. Uses
+Debian's chromium through Playwright's `executable_path`; never downloads a browser.
 """
 
 from __future__ import annotations

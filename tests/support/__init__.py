@@ -1,0 +1,1 @@
+"""Dev tooling shared by the tests and scripts/ (never imported by the app)."""
