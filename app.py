@@ -8,20 +8,23 @@ from datetime import timedelta
 
 import streamlit as st
 
-from canvas.dashboard import charts, data, fmt, links
+from canvas.dashboard import charts, course_view, data, fmt, links
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Overview", "🏠")
-courses = data.courses(fr.user_id, fr.version)
+facts = course_view.facts(fr.user_id, fr.version)
+# The current term's courses (archived ones live on the Transcript and under past terms elsewhere).
+courses = course_view.in_term(data.courses(fr.user_id, fr.version), course_view.current_ids(facts))
 grades_since = fr.visit_since or fr.now
-work = fmt.enrich(data.overview_work(fr.user_id, fr.version, fr.now, grades_since), fr.now, fr.tz)
+work = course_view.letters_only_work(  # letter-only courses: letters, never points or percentages
+    fmt.enrich(data.overview_work(fr.user_id, fr.version, fr.now, grades_since), fr.now, fr.tz), facts)
 
 # One filtered copy of the rows ahead serves the count, the list and the chart (each whole-frame
 # filter copies every column; the profile showed them adding up).
 ahead = fmt.due_within(work, fr.now, 365)
 due_week = int((ahead["due_at"] <= fr.now + timedelta(days=7)).sum()) if not ahead.empty else 0
 missing = int((work["missing"].astype(bool) & ~work["excused"].astype(bool)).sum()) if not work.empty else 0
-average = fmt.average_current(courses)
+average, left_out = course_view.average_current(courses, facts)
 new_grades = fmt.newly_graded(work, grades_since)
 
 c1, c2, c3, c4 = st.columns(4)
@@ -31,7 +34,9 @@ links.card_link(links.DUE_WEEK, "See what is due", c2)
 c3.metric("Missing", missing, border=True, help="Canvas marks these missing")
 links.card_link(links.MISSING, "See what is missing", c3)
 c4.metric("Average current score", fmt.pct(average), border=True,
-          help="Mean of Canvas's current score over the courses that show one")
+          help="Mean of Canvas's current score over the courses that show one (never a recomputation)")
+if left_out:
+    st.caption("Left out of the average: " + fmt.md_escape(", ".join(left_out)))
 
 st.subheader("Next up")
 upcoming = ahead.head(10)
@@ -74,3 +79,10 @@ with right:
                 "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%",
                                                            width=80),
             })
+
+with st.expander("Letters by course"):
+    st.dataframe(course_view.letters_frame(courses, facts), hide_index=True, width="stretch", key="course_letters",
+                 column_config={"name": st.column_config.TextColumn("Course"),
+                                "score": st.column_config.NumberColumn("Current", format="%.2f%%"),
+                                "letter": st.column_config.TextColumn("Letter"),
+                                "scale": st.column_config.TextColumn("Letter from")})

@@ -16,6 +16,9 @@ def export_document(data: dict[str, list[Any]]) -> dict[str, Any]:
         enrollment = student_enrollment(course)
         grades.append({
             "course_id": course["id"],
+            "concluded": bool(course.get("concluded")),
+            "workflow_state": course.get("workflow_state"),
+            "term": (course.get("term") or {}).get("name"),
             "current_score": enrollment.get("computed_current_score"),
             "final_score": enrollment.get("computed_final_score"),
             "current_grade": enrollment.get("computed_current_grade"),

@@ -45,9 +45,34 @@ def student_enrollment(course: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def is_concluded(course: dict[str, Any]) -> bool:
+    """Canvas says the course is over for the student: `concluded` (include[]=concluded), the course's
+    workflow_state "completed", or the student's enrollment completed (the concluded listing)."""
+    return (course.get("concluded") is True or course.get("workflow_state") == "completed"
+            or student_enrollment(course).get("enrollment_state") == "completed")
+
+
+def _scheme(value: Any) -> list[list[Any]] | None:
+    """The grading_scheme pairs as Canvas sent them, when they look like pairs; None otherwise."""
+    if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 for p in value):
+        return None
+    return value
+
+
+def int_id(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def course_row(user_id: int, course: dict[str, Any]) -> dict[str, Any]:
     enrollment = student_enrollment(course)
     term = course.get("term") or {}
+    if not isinstance(term, dict):
+        term = {}
     return {
         "user_id": user_id,
         "canvas_id": int(course["id"]),
@@ -66,6 +91,12 @@ def course_row(user_id: int, course: dict[str, Any]) -> dict[str, Any]:
         "final_score": _num(enrollment.get("computed_final_score")),
         "current_grade": enrollment.get("computed_current_grade"),
         "final_grade": enrollment.get("computed_final_grade"),
+        "grading_scheme": _scheme(course.get("grading_scheme")),
+        "restrict_quantitative_data": course.get("restrict_quantitative_data") is True,
+        "concluded": is_concluded(course),
+        "term_id": int_id(term.get("id")),
+        "term_start_at": parse_time(term.get("start_at")),
+        "term_end_at": parse_time(term.get("end_at")),
         "raw": course,
         "content_hash": content_hash(course),
     }
@@ -128,6 +159,17 @@ def assignment_row(user_id: int, course_id: int, assignment: dict[str, Any]) -> 
     }
 
 
+@dataclass(frozen=True)
+class CachedCourses:
+    """What the cache holds before a sync, so the sync reads the concluded-courses listing only when
+    it can hold news (never listed, or a cached current course left the active list) and re-reads
+    a concluded course only once, when it is first seen concluded."""
+
+    listed: bool
+    current: frozenset[int] = frozenset()
+    concluded: frozenset[int] = frozenset()
+
+
 @dataclass
 class FetchedData:
     """Everything one full sync read from Canvas, mapped to rows, before anything is written."""
@@ -140,6 +182,14 @@ class FetchedData:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     # Records too malformed to store (no id, say); counted so a drifting API is noticed.
     bad_records: int = 0
+    # Courses whose assignment groups this run read (None: every course in `courses`). A cached
+    # concluded course left out of it keeps its groups and assignments as archived.
+    read_course_ids: list[int] | None = None
+    # Whether this run read the concluded-courses listing (the archive).
+    archive_listed: bool = False
+    # Cached courses the concluded listing shows only as "access restricted by date" (Canvas hides
+    # a finished course that way): kept as they were, marked concluded.
+    restricted_concluded: list[int] = field(default_factory=list)
 
     @property
     def skipped_ids(self) -> list[int]:

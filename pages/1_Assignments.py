@@ -2,11 +2,15 @@
 
 import streamlit as st
 
-from canvas.dashboard import data, fmt, ics, links
+from canvas.dashboard import course_view, fmt, ics, links
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Assignments", "📝")
-work = fmt.enrich(data.assignments(fr.user_id, fr.version), fr.now, fr.tz)
+facts = course_view.facts(fr.user_id, fr.version)
+term = course_view.term_picker(facts, "assignments_term")
+# Letter-only courses show (and export) letters, never points or percentages.
+work = course_view.letters_only_work(
+    fmt.enrich(course_view.rows_for("assignments", fr.user_id, fr.version, term, facts), fr.now, fr.tz), facts)
 if work.empty:
     st.caption("No assignments cached yet.")
     st.stop()
@@ -46,7 +50,7 @@ export = shown.assign(
     status=shown["status"], tags=shown["tags"].map(" ".join),
     name=shown["name"].map(fmt.csv_cell), course_name=shown["course_name"].map(fmt.csv_cell))[
     ["assignment_id", "course_name", "name", "due", "status", "tags", "score", "points_possible", "percent",
-     "html_url"]]
+     "grade", "html_url"]]
 todo = int((shown["unsubmitted"].astype(bool) & shown["due_at"].notna()).sum())
 d1, d2, d3 = st.columns([1, 1, 2], vertical_alignment="center")
 d1.download_button("Download CSV", export.to_csv(index=False).encode("utf-8"), "assignments.csv", "text/csv",

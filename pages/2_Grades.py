@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from canvas.dashboard import charts, data, fmt, whatif_data, whatif_ui
+from canvas.dashboard import charts, class_stats, course_view, data, fmt, whatif_data, whatif_ui
 from canvas.dashboard.frame import refresh_grades_if_stale, render_frame
 from canvas.sync.status import ago
 
@@ -11,9 +11,15 @@ refresh = refresh_grades_if_stale(fr)
 if refresh in ("worker", "app"):
     st.toast("Grades are over 6 h old: fetching recently posted grades…", icon=":material/sync:")
 
-courses = data.courses(fr.user_id, fr.version)
-work = fmt.enrich(data.assignments(fr.user_id, fr.version), fr.now, fr.tz)
-history = data.snapshots(fr.user_id, fr.version)
+facts = course_view.facts(fr.user_id, fr.version)
+term = course_view.term_picker(facts, "grades_term")
+letter_only = course_view.letter_only_ids(facts)
+# Letter-only courses: their numbers are blanked before any table or chart sees them.
+courses = course_view.letters_only_courses(course_view.rows_for("courses", fr.user_id, fr.version, term, facts), facts)
+work = course_view.letters_only_work(
+    fmt.enrich(course_view.rows_for("assignments", fr.user_id, fr.version, term, facts), fr.now, fr.tz), facts)
+history = course_view.without_courses(course_view.rows_for("snapshots", fr.user_id, fr.version, term, facts),
+                                      letter_only)
 if courses.empty:
     st.caption("No courses cached yet.")
     st.stop()
@@ -36,44 +42,54 @@ hidden = int(course_work["score_hidden"].astype(bool).sum()) if not course_work.
 cg = data.course_grades(fr.user_id, fr.version, int(course_id))
 
 # Canvas's own score is the headline; our recomputation sits beside it, with the reason when they differ.
-whatif_ui.comparison(row, cg, hidden, len(graded))
-if row["hide_final_grades"]:
-    st.caption("This course hides its totals from students: Canvas sends no course score.")
+# A course hiding its totals shows the recomputation (and what-if) only when the student opts in.
+graded_count = len(graded) if int(course_id) not in letter_only else int(course_work["grade"].notna().sum())
+recomputed = whatif_ui.comparison(row, cg, hidden, graded_count)
 
 # What-if and target-grade tools (issue 5), for the selected course.
 whatif_slot = st.container(key="whatif_slot")
 with whatif_slot:
-    whatif_ui.whatif_and_target(
-        int(course_id), cg, fr.tz,
-        lambda target, scores: data.target_answer(fr.user_id, fr.version, int(course_id), target, scores))
+    if recomputed:
+        whatif_ui.whatif_and_target(
+            int(course_id), cg, fr.tz,
+            lambda target, scores: data.target_answer(fr.user_id, fr.version, int(course_id), target, scores))
 
-st.subheader("Course statistics")
-groups = whatif_data.group_breakdown(cg)  # the same calculation as the numbers above
-g1, g2 = st.columns(2, gap="large")
-with g1:
-    st.plotly_chart(charts.group_breakdown(groups, recomputed=cg is not None), width="stretch", key="group_breakdown",
+# You vs class, where Canvas sends statistics (never for letter-only courses: no numbers there).
+if cg is not None and not cg.class_stats.empty and int(course_id) not in letter_only:
+    st.subheader("You vs class")
+    st.plotly_chart(class_stats.figure(cg.class_stats), width="stretch", key="you_vs_class",
                     config=charts.PLOTLY_CONFIG)
-with g2:
-    st.dataframe(groups[["name", "weight", "score", "possible", "percent", "dropped"]], hide_index=True,
-                 placeholder="—", width="stretch", key="groups_table",
-                 column_config={
-                     "name": st.column_config.TextColumn("Group", width=130),
-                     "weight": st.column_config.NumberColumn("Weight", format="%g%%", width=70),
-                     "score": st.column_config.NumberColumn("Points", format="%.2f", width=70),
-                     "possible": st.column_config.NumberColumn("of", format="%g", width=50),
-                     "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.2f%%"),
-                     "dropped": st.column_config.NumberColumn("Dropped", format="%d", width=80),
-                 })
-t1, t2 = st.columns(2, gap="large")
-with t1:
-    contrib = (whatif_data.group_contributions(cg.inputs, cg.result, cg.names) if cg
-               else whatif_data.group_contributions_empty())
-    st.plotly_chart(charts.group_contribution(contrib), width="stretch", key="group_contribution",
-                    config=charts.PLOTLY_CONFIG)
-with t2:
-    course_history = history[history["course_id"] == course_id] if not history.empty else history
-    st.plotly_chart(charts.course_trend(course_history, graded, fr.tz), width="stretch", key="course_trend",
-                    config=charts.PLOTLY_CONFIG)
+
+# The group statistics are numbers (hidden in letter-only courses) and a recomputation (opt-in when
+# the course hides its totals).
+if int(course_id) not in letter_only and recomputed:
+    st.subheader("Course statistics")
+    groups = whatif_data.group_breakdown(cg)  # the same calculation as the numbers above
+    g1, g2 = st.columns(2, gap="large")
+    with g1:
+        st.plotly_chart(charts.group_breakdown(groups, recomputed=cg is not None), width="stretch",
+                        key="group_breakdown", config=charts.PLOTLY_CONFIG)
+    with g2:
+        st.dataframe(groups[["name", "weight", "score", "possible", "percent", "dropped"]], hide_index=True,
+                     width="stretch", key="groups_table",
+                     column_config={
+                         "name": st.column_config.TextColumn("Group"),
+                         "weight": st.column_config.NumberColumn("Weight", format="%g%%"),
+                         "score": st.column_config.NumberColumn("Points", format="%.2f"),
+                         "possible": st.column_config.NumberColumn("of", format="%g"),
+                         "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.2f%%"),
+                         "dropped": st.column_config.NumberColumn("Dropped", format="%d"),
+                     })
+    t1, t2 = st.columns(2, gap="large")
+    with t1:
+        contrib = (whatif_data.group_contributions(cg.inputs, cg.result, cg.names) if cg
+                   else whatif_data.group_contributions_empty())
+        st.plotly_chart(charts.group_contribution(contrib), width="stretch", key="group_contribution",
+                        config=charts.PLOTLY_CONFIG)
+    with t2:
+        course_history = history[history["course_id"] == course_id] if not history.empty else history
+        st.plotly_chart(charts.course_trend(course_history, graded, fr.tz), width="stretch", key="course_trend",
+                        config=charts.PLOTLY_CONFIG)
 
 st.subheader("All courses")
 st.plotly_chart(charts.score_distribution(work), width="stretch", key="score_distribution", config=charts.PLOTLY_CONFIG)

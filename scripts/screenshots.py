@@ -35,6 +35,7 @@ SHOTS = {
     "grades": ("Grades", 1900, "Course detail"),
     "sync": ("Sync_activity", 1150, "Recent syncs"),
     "settings": ("Settings", 1000, "Try the demo"),
+    "transcript": ("Transcript", 1300, "GPA by term"),
 }
 
 

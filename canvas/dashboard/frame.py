@@ -30,11 +30,12 @@ PAGES = (
     ("pages/1_Assignments.py", "Assignments", ":material/assignment:"),
     ("pages/2_Grades.py", "Grades", ":material/trending_up:"),
     ("pages/3_Sync_activity.py", "Sync & activity", ":material/sync:"),
+    ("pages/5_Transcript.py", "Transcript", ":material/school:"),
     ("pages/4_Settings.py", "Settings", ":material/settings:"),
 )
 # Pages still pass an emoji; on screen it becomes the Material icon (no emoji font needed).
 _MATERIAL = {"🏠": ":material/home:", "📝": ":material/assignment:", "📈": ":material/trending_up:",
-             "🔄": ":material/sync:", "⚙️": ":material/settings:"}
+             "🔄": ":material/sync:", "⚙️": ":material/settings:", "🎓": ":material/school:"}
 SETTINGS_PAGE = PAGES[-1][0]
 POLL_SECONDS = 2.0
 DEFAULT_VISIT_WINDOW = timedelta(days=7)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -24,15 +24,22 @@ import pandas as pd
 from canvas.analysis.explain import ExplainContext, explain_difference
 from canvas.analysis.gradecalc_io import from_canvas
 from canvas.analysis.grades import GradeInputs, GradeResult, Submission, calculate, submission_map
-from canvas.analysis.letters import DEFAULT_SCHEME, letter_for, min_percent_for
+from canvas.analysis.letters import GradingScale, article, plain_percent, scale_from_course
 from canvas.analysis.whatif import TargetResult, best_worst, remaining_ids, target_needed
+from canvas.dashboard import class_stats
+from canvas.errors import UsageError
 
 GROUP_COLUMNS = ["group_id", "name", "weight", "percent", "score", "possible", "dropped"]
 REMAINING_COLUMNS = ["assignment_id", "name", "group", "due_at", "state", "points_possible", "whatif"]
 CONTRIBUTION_COLUMNS = ["variant", "group_id", "name", "weight", "earned", "available"]
 NOT_RECOMPUTED = ("We couldn't recompute this course from its synced assignments, so the group breakdown, what-if "
                   "and target tools are unavailable for it; Canvas's own scores above are unaffected.")
-TARGET_LETTERS = [name for name, cutoff in DEFAULT_SCHEME if cutoff > 0]
+TARGET_LETTERS = GradingScale().names[:-1]  # Canvas's default scale without its bottom band (F)
+
+
+def target_letters(scale: GradingScale) -> list[str]:
+    """The letters the solver offers: every band but the bottom one (which any grade reaches)."""
+    return scale.names[:-1] or scale.names
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,10 @@ class CourseGrades:
     worst_final: Decimal | None
     remaining: pd.DataFrame  # REMAINING_COLUMNS, one row per assignment still without a visible grade
     names: dict[str, str]  # group id -> group name
+    scale: GradingScale = field(default_factory=GradingScale)  # the course's own scale, else Canvas's default
+    letter_only: bool = False  # restrict_quantitative_data: the student sees letters, not numbers
+    # "you vs class": class_stats.COLUMNS, one row per assignment Canvas sent statistics for
+    class_stats: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=class_stats.COLUMNS))
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -57,7 +68,14 @@ def course_grades(raw: Mapping[str, Any]) -> CourseGrades:
     """Recompute one course from its cached raw JSON."""
     inputs = build_inputs(raw)
     best, worst = best_worst(inputs)
-    return CourseGrades(inputs, calculate(inputs), best, worst, remaining_frame(raw, inputs), group_names(raw))
+    course = dict(raw.get("course") or {})
+    return CourseGrades(inputs, calculate(inputs), best, worst, remaining_frame(raw, inputs), group_names(raw),
+                        scale_from_course(course), letter_only(course), class_stats.you_vs_class(raw))
+
+
+def letter_only(course: Mapping[str, Any]) -> bool:
+    """Canvas's restrict_quantitative_data: show this course in letters only."""
+    return _flag(course.get("restrict_quantitative_data"))
 
 
 def group_names(raw: Mapping[str, Any]) -> dict[str, str]:
@@ -155,23 +173,51 @@ def with_scores(inputs: GradeInputs, scores: Mapping[str, Decimal]) -> GradeInpu
 class Projection:
     current: Decimal | None
     final: Decimal | None
-    current_letter: str | None  # Canvas's default scheme
+    current_letter: str | None  # from `scale`
     final_letter: str | None
+    letter_source: str = "default"  # "course_scheme" | "default": the scale the letters came from
 
 
-def project(inputs: GradeInputs, scores: Mapping[str, Decimal]) -> Projection:
-    """The course grade with the what-if scores in place (letters from Canvas's default scheme)."""
+def project(inputs: GradeInputs, scores: Mapping[str, Decimal], scale: GradingScale | None = None) -> Projection:
+    """The course grade with the what-if scores in place, lettered by the course's scale."""
+    scale = scale or GradingScale()
     result = calculate(with_scores(inputs, scores))
     return Projection(result.current_percent, result.final_percent,
-                      letter_for(result.current_percent), letter_for(result.final_percent))
+                      scale.letter(result.current_percent), scale.letter(result.final_percent), scale.source)
+
+
+def letter_scores(inputs: GradeInputs, letters: Mapping[str, str], scale: GradingScale) -> dict[str, Decimal]:
+    """What-if letters as points: each assignment's points × the band's value (Canvas's grade_to_score).
+
+    Letter-only courses take what-if grades as letters; unknown letters are skipped."""
+    points = {a.id: a.points_possible or Decimal(0) for a in inputs.assignments}
+    out: dict[str, Decimal] = {}
+    for aid, letter in letters.items():
+        if aid not in points or not isinstance(letter, str) or not letter.strip():
+            continue
+        try:
+            out[aid] = points[aid] * scale.band_percent(letter) / 100
+        except UsageError:
+            continue
+    return out
 
 
 # -- target solver -----------------------------------------------------------------------------
-def target_percent(kind: str, percent: float | None = None, letter: str | None = None) -> Decimal:
-    """The target as a percent: a number, or the lowest percent of a default-scheme letter."""
+def target_percent(kind: str, percent: float | None = None, letter: str | None = None,
+                   scale: GradingScale | None = None) -> Decimal:
+    """The target as a percent: a number, or the lowest percent that earns a letter on the scale."""
+    scale = scale or GradingScale()
     if kind == "letter":
-        return min_percent_for(letter or TARGET_LETTERS[0])
+        return scale.min_percent(letter or target_letters(scale)[0])
     return Decimal(str(percent if percent is not None else 0))
+
+
+def target_label(kind: str, target: Decimal, letter: str | None = None, *, letter_only: bool = False) -> str:
+    """How the solver names its target: "a B (84%)", "an A- (90%)", "85.5%"; letters alone when the
+    course shows no numbers."""
+    if kind == "letter" and letter:
+        return f"{article(letter)} {letter}" + ("" if letter_only else f" ({plain_percent(target)})")
+    return plain_percent(target)
 
 
 def solve(inputs: GradeInputs, target: Decimal, scores: Mapping[str, Decimal] | None = None) -> TargetResult:
@@ -187,17 +233,40 @@ def describe_target(answer: TargetResult, label: str) -> str:
         return f"You finish with at least {label} even with 0% on {rest}." if n else \
             f"Your final grade already meets {label}."
     if answer.status == "reachable":
-        return f"To finish with at least {label} you need an average of {answer.needed_percent:.2f}% on {rest}."
+        return f"To finish with at least {label} you need an average of {_pct(answer.needed_percent)} on {rest}."
     if not n:
         return f"Nothing is left to grade, and your final grade is below {label}."
     if answer.needed_percent is not None:
         return (f"Out of reach without extra credit: finishing with at least {label} would take an average of "
-                f"{answer.needed_percent:.2f}% on {rest}.")
+                f"{_pct(answer.needed_percent)} on {rest}.")
     return f"Out of reach: even 100% on {rest} gives a final grade of {_pct(answer.best_final)}."
 
 
 def _pct(value: Decimal | None) -> str:
-    return "no grade" if value is None else f"{value:.2f}%"
+    return "no grade" if value is None else plain_percent(value)
+
+
+def describe_target_letters(answer: TargetResult, label: str, scale: GradingScale) -> str:
+    """The solver's answer for a letter-only course: the letter to average on the rest, no numbers."""
+    n = len(answer.remaining_ids)
+    rest = f"the remaining {n} assignment{'s' if n != 1 else ''}"
+    if answer.status == "guaranteed":
+        return f"You finish with at least {label} whatever you get on {rest}." if n else \
+            f"Your final grade already meets {label}."
+    if answer.status == "reachable" and answer.needed_percent is not None:
+        need = _letter_needed(answer.needed_percent, scale)
+        return f"To finish with at least {label} you need about {article(need)} {need} average on {rest}."
+    if not n:
+        return f"Nothing is left to grade, and your final grade is below {label}."
+    return f"Out of reach: even full marks on {rest} do not give {label}."
+
+
+def _letter_needed(percent: Decimal, scale: GradingScale) -> str:
+    """The lowest band whose assignment value (grade_to_score) meets the needed average."""
+    for name, _ in reversed(scale.bands):
+        if scale.band_percent(name) >= percent:
+            return name
+    return scale.bands[0][0]
 
 
 # -- statistics for charts ---------------------------------------------------------------------

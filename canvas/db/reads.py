@@ -99,41 +99,73 @@ def _frame(conn: Connection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(columns, columns=[c.name for c in description])
 
 
-def courses(conn: Connection, *, user_id: int) -> pd.DataFrame:
-    return _frame(conn, """
-        SELECT canvas_id AS course_id, name, course_code, workflow_state, term_name, start_at, end_at,
-               apply_assignment_group_weights, hide_final_grades, has_grading_periods,
-               current_score, final_score, current_grade, final_grade, synced_at
-          FROM canvas_courses_cache WHERE user_id = :u
+_COURSE_COLUMNS = """
+    canvas_id AS course_id, name, course_code, workflow_state, concluded, term_id, term_name,
+    term_start_at, term_end_at, start_at, end_at, apply_assignment_group_weights, hide_final_grades,
+    has_grading_periods, restrict_quantitative_data, raw->>'grading_standard_id' IS NOT NULL AS letter_grades,
+    grading_scheme, coalesce(raw->'points_based_grading_scheme' = 'true'::jsonb, false) AS points_based,
+    CASE WHEN jsonb_typeof(raw->'scaling_factor') = 'number' THEN (raw->>'scaling_factor')::numeric END
+        AS scaling_factor,
+    current_score, final_score, current_grade, final_grade, synced_at"""
+
+
+def courses(conn: Connection, *, user_id: int, include_concluded: bool = False) -> pd.DataFrame:
+    """The student's courses: the current ones, or with `include_concluded` the archive too.
+
+    Course facts come typed: `concluded`, the term (id, name, start, end), `restrict_quantitative_data`
+    (letters only), `letter_grades` (the course has a grading scheme enabled, so Canvas sends letters),
+    `grading_scheme` (Canvas's pairs as sent, a list of [name, fraction]; Canvas sends its default
+    scheme for a course without one), `points_based` and `scaling_factor`."""
+    return _frame(conn, f"""
+        SELECT {_COURSE_COLUMNS}
+          FROM canvas_courses_cache
+         WHERE user_id = :u AND (:all OR NOT concluded)
          ORDER BY name, canvas_id
+    """, {"u": user_id, "all": include_concluded})
+
+
+def archive(conn: Connection, *, user_id: int) -> pd.DataFrame:
+    """Every cached course, current and concluded, newest term first, with Canvas's final scores and
+    letters and the student's GPA choices for it (`credits` default 1, 0 = left out; `in_gpa` default
+    true): the transcript's rows."""
+    return _frame(conn, f"""
+        SELECT {_COURSE_COLUMNS},
+               coalesce(p.credits, 1) AS credits, coalesce(p.in_gpa, true) AS in_gpa
+          FROM canvas_courses_cache c
+          LEFT JOIN course_prefs p ON p.user_id = c.user_id AND p.course_id = c.canvas_id
+         WHERE c.user_id = :u
+         ORDER BY c.concluded, c.term_start_at DESC NULLS FIRST, c.term_id DESC NULLS FIRST, c.name, c.canvas_id
     """, {"u": user_id})
 
 
-def assignments(conn: Connection, *, user_id: int) -> pd.DataFrame:
+def assignments(conn: Connection, *, user_id: int, include_concluded: bool = False) -> pd.DataFrame:
     """One row per cached assignment with its course name and the student's submission (only the
-    columns the pages use: this read is on every page load, and each column costs)."""
+    columns the pages use: this read is on every page load, and each column costs). Assignments of
+    concluded courses only with `include_concluded` (`concluded` says which)."""
     return _frame(conn, """
         SELECT a.canvas_id AS assignment_id, a.course_id, c.name AS course_name, c.course_code,
                a.group_id, a.name, a.due_at, a.points_possible, a.grading_type, a.submission_types,
                a.omit_from_final_grade, a.published, a.html_url, a.score, a.grade, a.score_hidden,
-               a.submitted_at, a.graded_at, a.posted_at, a.workflow_state, a.late, a.missing, a.excused
+               a.submitted_at, a.graded_at, a.posted_at, a.workflow_state, a.late, a.missing, a.excused,
+               coalesce(c.concluded, false) AS concluded
           FROM canvas_assignments_cache a
           LEFT JOIN canvas_courses_cache c ON c.user_id = a.user_id AND c.canvas_id = a.course_id
-         WHERE a.user_id = :u
+         WHERE a.user_id = :u AND (:all OR NOT coalesce(c.concluded, false))
          ORDER BY a.due_at NULLS LAST, c.name, a.position NULLS LAST, a.canvas_id
-    """, {"u": user_id})
+    """, {"u": user_id, "all": include_concluded})
 
 
 def overview_assignments(conn: Connection, *, user_id: int, due_from: Any, graded_since: Any) -> pd.DataFrame:
     """The Overview's rows only: work due from `due_from` on, missing work, and grades posted after
-    `graded_since` (the page filters these exactly); only the columns its status rules and tables use."""
+    `graded_since` (the page filters these exactly); only the columns its status rules and tables use.
+    Concluded courses are left out: their missing work is history, not a to-do."""
     return _frame(conn, """
         SELECT a.canvas_id AS assignment_id, a.course_id, c.name AS course_name, a.name, a.due_at,
                a.points_possible, a.html_url, a.score, a.grade, a.score_hidden, a.submitted_at, a.graded_at,
                a.posted_at, a.workflow_state, a.late, a.missing, a.excused
           FROM canvas_assignments_cache a
           LEFT JOIN canvas_courses_cache c ON c.user_id = a.user_id AND c.canvas_id = a.course_id
-         WHERE a.user_id = :u
+         WHERE a.user_id = :u AND NOT coalesce(c.concluded, false)
            AND (a.due_at >= :due_from OR a.missing OR coalesce(a.posted_at, a.graded_at) > :since)
          ORDER BY a.due_at NULLS LAST, c.name, a.position NULLS LAST, a.canvas_id
     """, {"u": user_id, "due_from": due_from, "since": graded_since})
@@ -149,7 +181,12 @@ def assignment_groups(conn: Connection, *, user_id: int) -> pd.DataFrame:
 
 
 def grade_inputs(conn: Connection, *, user_id: int, course_id: int) -> GradeInputsDoc:
-    """One course's raw Canvas JSON (course, groups with their assignments) for the grade calculator."""
+    """One course's raw Canvas JSON (course, groups with their assignments) for the grade calculator.
+
+    Current or concluded alike. The course carries grading_scheme, points_based_grading_scheme,
+    scaling_factor, restrict_quantitative_data, hide_final_grades, concluded, workflow_state and
+    term (start_at/end_at) as Canvas sent them; each assignment its score_statistics where Canvas
+    showed them (absent otherwise)."""
     course = conn.execute(text("SELECT raw FROM canvas_courses_cache WHERE user_id = :u AND canvas_id = :c"),
                           {"u": user_id, "c": course_id}).scalar_one_or_none()
     groups = conn.execute(text("""
@@ -164,15 +201,15 @@ def grade_inputs(conn: Connection, *, user_id: int, course_id: int) -> GradeInpu
     return {"course": course or {}, "groups": list(groups)}
 
 
-def score_snapshots(conn: Connection, *, user_id: int) -> pd.DataFrame:
+def score_snapshots(conn: Connection, *, user_id: int, include_concluded: bool = False) -> pd.DataFrame:
     return _frame(conn, """
         SELECT s.course_id, c.name AS course_name, s.taken_at, s.current_score, s.final_score,
                s.current_grade, s.final_grade
           FROM course_score_snapshots s
           JOIN canvas_courses_cache c ON c.user_id = s.user_id AND c.canvas_id = s.course_id
-         WHERE s.user_id = :u
+         WHERE s.user_id = :u AND (:all OR NOT c.concluded)
          ORDER BY s.course_id, s.taken_at, s.id
-    """, {"u": user_id})
+    """, {"u": user_id, "all": include_concluded})
 
 
 def sync_runs(conn: Connection, *, user_id: int, limit: int = 200) -> pd.DataFrame:

@@ -243,34 +243,61 @@ def _snapshots(conn: Connection, user_id: int, run_id: int, courses: list[dict[s
     return len(new)
 
 
+def cached_courses(conn: Connection, *, user_id: int) -> models.CachedCourses:
+    """What a full sync needs to know before it asks Canvas: which cached courses are current and
+    which concluded (archived), and whether the concluded listing was ever read."""
+    listed = conn.execute(select(t.users.c.archive_listed_at.is_not(None))
+                          .where(t.users.c.id == user_id)).scalar_one_or_none()
+    rows = conn.execute(select(t.courses.c.canvas_id, t.courses.c.concluded)
+                        .where(t.courses.c.user_id == user_id)).all()
+    return models.CachedCourses(listed=bool(listed),
+                                current=frozenset(r.canvas_id for r in rows if not r.concluded),
+                                concluded=frozenset(r.canvas_id for r in rows if r.concluded))
+
+
 def write_full_sync(conn: Connection, *, user_id: int, run_id: int, data: models.FetchedData) -> dict[str, int]:
-    """Replace the user's cache with `data` (call inside a transaction that checked the fence)."""
+    """Replace the user's cache with `data` (call inside a transaction that checked the fence).
+
+    Concluded courses the run did not read again (the archive) stay, with their groups and
+    assignments: leaving the active list never deletes a finished course."""
     # Lock the user's row before the child rows: their foreign keys take KEY SHARE on it and the
     # data-version bump below then needs more, so a concurrent upsert of that user (a connect)
     # queued in between made a deadlock. Parent first, children after: no cycle.
     conn.execute(select(t.users.c.id).where(t.users.c.id == user_id).with_for_update(key_share=True))
     skipped = data.skipped_ids
+    course_ids = [c["canvas_id"] for c in data.courses]
+    read = set(course_ids if data.read_course_ids is None else data.read_course_ids)
     written = _upsert(conn, t.courses, data.courses)
     written += _upsert(conn, t.assignment_groups, data.groups)
     written += _upsert(conn, t.assignments, data.assignments)
-    course_ids = [c["canvas_id"] for c in data.courses]
-    deleted = _delete_vanished(conn, t.courses, user_id, course_ids, [], course_col="canvas_id")
+    if data.restricted_concluded:
+        written += conn.execute(update(t.courses).where(
+            t.courses.c.user_id == user_id, t.courses.c.canvas_id.in_(data.restricted_concluded),
+            t.courses.c.concluded.is_(False)).values(concluded=True)).rowcount
+    archived = [cid for cid in conn.execute(select(t.courses.c.canvas_id).where(
+        t.courses.c.user_id == user_id, t.courses.c.concluded)).scalars() if cid not in read]
+    kept = course_ids + archived
+    deleted = _delete_vanished(conn, t.courses, user_id, kept, [], course_col="canvas_id")
     deleted += _delete_vanished(conn, t.assignment_groups, user_id, [g["canvas_id"] for g in data.groups],
-                                skipped)
+                                skipped + archived)
     deleted += _delete_vanished(conn, t.assignments, user_id, [a["canvas_id"] for a in data.assignments],
-                                skipped)
-    # Groups/assignments of a course that left Canvas go with it (skipped courses stay).
+                                skipped + archived)
+    # Groups/assignments of a course that left Canvas go with it (skipped and archived courses stay).
     for table in (t.assignment_groups, t.assignments):
         deleted += conn.execute(delete(table).where(
-            table.c.user_id == user_id, table.c.course_id.not_in(course_ids or [-1]))).rowcount
+            table.c.user_id == user_id, table.c.course_id.not_in(kept or [-1]))).rowcount
     snaps = _snapshots(conn, user_id, run_id, data.courses)
     # The data version moves only when something the pages show changed: a resync that found nothing
     # new rewrites no row and leaves every page's cached reads valid.
     name, time_zone = str(data.profile.get("name") or ""), data.profile.get("time_zone")
-    only_if = [] if written + deleted + snaps else [or_(t.users.c.name.is_distinct_from(name),
-                                                       t.users.c.time_zone.is_distinct_from(time_zone))]
-    conn.execute(update(t.users).where(t.users.c.id == user_id, *only_if).values(
-        name=name, time_zone=time_zone, data_version=t.users.c.data_version + 1, updated_at=func.now()))
+    changed = [t.users.c.name.is_distinct_from(name), t.users.c.time_zone.is_distinct_from(time_zone)]
+    values: dict[str, Any] = {"name": name, "time_zone": time_zone, "data_version": t.users.c.data_version + 1,
+                              "updated_at": func.now()}
+    if data.archive_listed:  # remembered once: later syncs list concluded courses only when one may be new
+        changed.append(t.users.c.archive_listed_at.is_(None))
+        values["archive_listed_at"] = func.coalesce(t.users.c.archive_listed_at, func.now())
+    only_if = [] if written + deleted + snaps else [or_(*changed)]
+    conn.execute(update(t.users).where(t.users.c.id == user_id, *only_if).values(values))
     return {"rows_written": written + deleted, "snapshots": snaps}
 
 
@@ -318,13 +345,16 @@ def sync_facts(conn: Connection, *, user_id: int) -> SyncFacts | None:
 
 def export_user(conn: Connection, *, user_id: int) -> dict[str, list[Any]]:
     """The cached data as Canvas reported it (raw JSON), for `export --json`."""
-    courses = conn.execute(select(t.courses.c.raw).where(t.courses.c.user_id == user_id)
-                           .order_by(t.courses.c.canvas_id)).scalars().all()
+    # `concluded` is the cache's verdict (the archive), also for a course Canvas listed as completed
+    # before include[]=concluded was asked for.
+    courses = [{**r.raw, "concluded": r.concluded} for r in conn.execute(
+        select(t.courses.c.raw, t.courses.c.concluded).where(t.courses.c.user_id == user_id)
+        .order_by(t.courses.c.canvas_id))]
     assignments = conn.execute(select(t.assignments.c.raw).where(t.assignments.c.user_id == user_id)
                                .order_by(t.assignments.c.course_id, t.assignments.c.canvas_id)).scalars().all()
     groups = conn.execute(select(t.assignment_groups.c.course_id, t.assignment_groups.c.raw)
                           .where(t.assignment_groups.c.user_id == user_id)
                           .order_by(t.assignment_groups.c.course_id, t.assignment_groups.c.position,
                                     t.assignment_groups.c.canvas_id)).all()
-    return {"courses": list(courses), "assignments": list(assignments),
+    return {"courses": courses, "assignments": list(assignments),
             "assignment_groups": [{"course_id": g.course_id, **g.raw} for g in groups]}

@@ -7,6 +7,9 @@
   each UTC day; past the history window only each course's latest stays (the next sync compares
   against it, and the chart ends on it).
 * `oauth_states` past their lifetime; `worker_heartbeats` silent for a week.
+* `course_prefs` (credits, in GPA) of courses no longer in the cache (a dropped course; concluded
+  courses stay cached, so their choices stay). `gpa_settings` and `course_prefs` go with their user
+  (ON DELETE CASCADE), like the cache.
 
 Deletes run in batches of at most `batch_size` rows, each its own short transaction, so a first
 prune of a big table never holds long locks. A session advisory lock lets one process prune at a
@@ -51,6 +54,10 @@ _CANDIDATES = {
          WHERE r.outcome <> 'running' AND r.id <> ALL(CAST(:keep AS bigint[]))""",
     "oauth_states": "SELECT ctid FROM oauth_states WHERE created_at < :oauth_cut",
     "worker_heartbeats": "SELECT ctid FROM worker_heartbeats WHERE last_beat < :beat_cut",
+    "course_prefs": """
+        SELECT p.ctid FROM course_prefs p
+         WHERE NOT EXISTS (SELECT 1 FROM canvas_courses_cache c
+                            WHERE c.user_id = p.user_id AND c.canvas_id = p.course_id)""",
 }
 
 _CUTOFFS = text("""
@@ -97,7 +104,8 @@ class Policy:
                 f"{self.sync_runs_per_user} and latest successful ones, never a running one); score snapshots "
                 f"thinned to the last of each day after {self.score_changes_days} days and to each course's "
                 f"latest after {self.score_history_days} days; OAuth states older than "
-                f"{self.oauth_state_ttl_s / 60:g} min; heartbeats of workers silent for {self.heartbeat_days:g} days")
+                f"{self.oauth_state_ttl_s / 60:g} min; heartbeats of workers silent for {self.heartbeat_days:g} days; "
+                f"GPA choices for courses no longer cached")
 
 
 @dataclass

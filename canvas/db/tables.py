@@ -61,6 +61,8 @@ users = Table(
     Column("data_version", BigInteger, nullable=False, server_default="0"),
     Column("created_at", TS, nullable=False, server_default=func.now()),
     Column("updated_at", TS, nullable=False, server_default=func.now()),
+    # When a sync last read the concluded-courses listing (NULL: never; the next sync reads it).
+    Column("archive_listed_at", TS),
     UniqueConstraint("base_url", "canvas_user_id", name="uq_users_canvas_identity"),
     CheckConstraint("token_state IN ('valid', 'invalid')", name="ck_users_token_state"),
     CheckConstraint("auth_kind IN ('pat', 'oauth')", name="ck_users_auth_kind"),
@@ -98,6 +100,15 @@ courses = Table(
     Column("final_score", Numeric),
     Column("current_grade", Text),
     Column("final_grade", Text),
+    # Course facts (migration 0004): Canvas's scheme pairs as sent ([["A", 0.94], ...], fractions
+    # also for points-based schemes), letters only for the student, and the archive of finished
+    # terms: a concluded course stays cached and is not re-read on every sync.
+    Column("grading_scheme", JSONB),
+    Column("restrict_quantitative_data", Boolean, nullable=False, server_default="false"),
+    Column("concluded", Boolean, nullable=False, server_default="false"),
+    Column("term_id", BigInteger),
+    Column("term_start_at", TS),
+    Column("term_end_at", TS),
     Column("raw", JSONB, nullable=False),
     Column("content_hash", Text, nullable=False),
     Column("synced_at", TS, nullable=False, server_default=func.now()),
@@ -244,4 +255,27 @@ worker_heartbeats = Table(
     Column("state", Text, nullable=False, server_default="running"),
     Column("synced", Integer, nullable=False, server_default="0"),
     Column("failed", Integer, nullable=False, server_default="0"),
+)
+
+# Per-user choices for GPA (migration 0004); validated by the caller, stored as given.
+course_prefs = Table(
+    "course_prefs",
+    metadata,
+    _user_fk(),
+    Column("course_id", BigInteger, nullable=False),
+    Column("credits", Numeric, nullable=False, server_default="1"),  # 0 = left out of GPA
+    Column("in_gpa", Boolean, nullable=False, server_default="true"),
+    Column("updated_at", TS, nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("user_id", "course_id"),
+    CheckConstraint("credits >= 0", name="ck_course_prefs_credits"),
+)
+
+gpa_settings = Table(
+    "gpa_settings",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("scale", Text, nullable=False, server_default="us4"),
+    Column("custom_table", JSONB),  # {"A": 4.0, ...} for scale 'custom'
+    Column("updated_at", TS, nullable=False, server_default=func.now()),
+    CheckConstraint("scale IN ('us4', 'us43', 'percent', 'custom')", name="ck_gpa_settings_scale"),
 )

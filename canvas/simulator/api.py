@@ -16,7 +16,7 @@ from typing import Any
 
 from canvas.simulator import paging, render
 from canvas.simulator.records import parse_iso, public_submission
-from canvas.simulator.store import UserData
+from canvas.simulator.store import UserData, is_concluded
 
 JSON_TYPE = "application/json; charset=utf-8"
 NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
@@ -79,6 +79,8 @@ def _course_or_error(req: ApiRequest, raw_id: str) -> int | Reply:
         return json_reply(UNAUTHORIZED, forbidden)
     if forbidden == 404 or cid not in req.user.courses:
         return json_reply(NOT_FOUND, 404)
+    if render.past_view_restricted(req.user.courses[cid], req.now):
+        return json_reply(UNAUTHORIZED, 401)  # the course is closed to the student after its end
     return cid
 
 
@@ -97,12 +99,29 @@ def get_profile(req: ApiRequest, who: str) -> Reply:
 
 
 def list_courses(req: ApiRequest) -> Reply:
+    """Like Canvas: `enrollment_state` filters by the enrollment's date-based state (active or
+    completed, i.e. concluded); `state[]` by the course's workflow_state; with neither, the current
+    (not concluded) courses only."""
     state = req.first("enrollment_state")
     etype = req.first("enrollment_type")
+    course_states = set(req.values("state"))
+    if "unpublished" in course_states:
+        course_states |= {"created", "claimed"}
     includes = set(req.values("include"))
-    ids = list(req.user.courses)
-    if state not in (None, "", "active") or etype not in (None, "", "student"):
-        ids = []  # the simulated student only has active student enrollments
+    ids = []
+    for cid, course in req.user.courses.items():
+        concluded = is_concluded(course, req.now)
+        if course_states and course["workflow_state"] not in course_states:
+            continue
+        if state == "completed" and not concluded:
+            continue
+        if state in ("active", "invited_or_pending") and concluded:
+            continue
+        if not state and not course_states and concluded:
+            continue  # Canvas's default list is the current enrollments
+        ids.append(cid)
+    if state not in (None, "", "active", "completed") or etype not in (None, "", "student"):
+        ids = []  # the simulated student has only student enrollments, never invitations
     courses = [render.course_json(req.user, cid, includes, req.now) for cid in ids]
     return _paged(req, courses, lambda c: [c["id"]])
 
@@ -121,7 +140,7 @@ def list_assignment_groups(req: ApiRequest, raw_id: str) -> Reply:
         return cid
     includes = set(req.values("include"))
     exclude = set(req.values("exclude_response_fields"))
-    groups = [
+    groups = [  # score_statistics: per assignment, only where Canvas would show them
         render.group_json(req.user, g, req.base_url, includes=includes, exclude=exclude)
         for g in req.user.groups[cid]
     ]
@@ -133,9 +152,10 @@ def list_assignments(req: ApiRequest, raw_id: str) -> Reply:
     if isinstance(cid, Reply):
         return cid
     with_sub = "submission" in req.values("include")
+    stats = "score_statistics" in req.values("include")
     positions = {g["id"]: g["position"] for g in req.user.groups[cid]}
     rows = [
-        render.assignment_json(req.user, a, req.base_url, with_submission=with_sub)
+        render.assignment_json(req.user, a, req.base_url, with_submission=with_sub, statistics=stats)
         for a in req.user.course_assignments(cid)
     ]
     return _paged(
@@ -157,8 +177,9 @@ def get_assignment(req: ApiRequest, raw_cid: str, raw_aid: str) -> Reply:
     a = _assignment_or_error(req, raw_cid, raw_aid)
     if isinstance(a, Reply):
         return a
-    with_sub = "submission" in req.values("include")
-    return json_reply(render.assignment_json(req.user, a, req.base_url, with_submission=with_sub), items=1)
+    includes = req.values("include")
+    return json_reply(render.assignment_json(req.user, a, req.base_url, with_submission="submission" in includes,
+                                             statistics="score_statistics" in includes), items=1)
 
 
 def get_submission(req: ApiRequest, raw_cid: str, raw_aid: str, who: str) -> Reply:
@@ -182,7 +203,8 @@ def list_enrollments(req: ApiRequest, raw_id: str) -> Reply:
     who = req.first("user_id")
     if who is not None and who not in ("self", str(req.user.user_id)):
         rows = []
-    for name, value in (("type", "StudentEnrollment"), ("role", "StudentEnrollment"), ("state", "active")):
+    state = rows[0]["enrollment_state"] if rows else "active"
+    for name, value in (("type", "StudentEnrollment"), ("role", "StudentEnrollment"), ("state", state)):
         wanted = req.values(name)
         if wanted and value not in wanted:
             rows = []

@@ -19,9 +19,29 @@ from canvas.simulator.records import (
     make_submission,
     rubric,
 )
+from canvas.simulator.scoring import DEFAULT_SCHEME
 from canvas.simulator.store import UserData
 
 USER_ID_BASE = 100_000
+# Canvas's default grading standard as the courses API sends it (fractions, highest first).
+DEFAULT_SCHEME_FRACTIONS: tuple[tuple[str, float], ...] = tuple(
+    (letter, cutoff / 100) for letter, cutoff in DEFAULT_SCHEME
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    """An enrollment term, in days relative to the anchor. A past term's courses are concluded
+    (course workflow_state "completed", as when the teacher or the term end concludes them)."""
+
+    id: int
+    name: str
+    start: float
+    end: float
+    completed: bool = False
+
+
+CURRENT_TERM = Term(1000, "Spring Term (simulated)", -80, 65)
 
 
 def canvas_user_id(n: int) -> int:
@@ -47,6 +67,19 @@ class Spec:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def score_statistics(aid: int, points: float) -> dict[str, float]:
+    """A class's score statistics for one assignment, from its own RNG (so adding them leaves every
+    other generated value as it was)."""
+    r = random.Random(f"stats/{aid}")
+    low, high = points * r.uniform(0.15, 0.5), points * r.uniform(0.93, 1.0)
+    lower_q = points * r.uniform(0.62, 0.72)
+    median = lower_q + points * r.uniform(0.05, 0.1)
+    upper_q = min(high, median + points * r.uniform(0.05, 0.1))
+    mean = (lower_q + median + upper_q) / 3
+    return {"min": round(low, 1), "max": round(high, 1), "mean": round(mean, 1),
+            "upper_q": round(upper_q, 1), "median": round(median, 1), "lower_q": round(lower_q, 1)}
+
+
 class UserBuilder:
     def __init__(self, n: int, rng: random.Random, anchor: datetime, profile: dict) -> None:
         self.n = n
@@ -70,21 +103,32 @@ class UserBuilder:
         time_zone: str = "America/Denver",
         periods: list[tuple[str, float, float]] | None = None,
         cid: int | None = None,
+        scheme: list[tuple[str, float]] | None = None,
+        scaling_factor: float | None = None,
+        letters_only: bool = False,
+        statistics: bool = True,
+        term: Term | None = None,
     ) -> int:
+        """A course the student is enrolled in. `scheme`: the course's own grading standard as Canvas
+        stores it (fractions, highest first; None = Canvas's default); `scaling_factor` makes it
+        points-based; `letters_only` = restrict_quantitative_data; `statistics` = the course shows
+        class score statistics; a past `term` makes a concluded course."""
         cid = cid if cid is not None else 10_000 * self.n + k
-        term_id = 1000 + self.n % 7
+        term = term or CURRENT_TERM
+        term_id = term.id if term is not CURRENT_TERM else 1000 + self.n % 7
+        start, end = (term.start + 5, term.end - 5)
         self.data.courses[cid] = {
             "id": cid,
             "name": name,
             "course_code": code,
             "uuid": f"sim{cid:020d}",
-            "workflow_state": "available",
+            "workflow_state": "completed" if term.completed else "available",
             "account_id": 1,
             "root_account_id": 1,
             "enrollment_term_id": term_id,
-            "start_at": iso(self.days(-75)),
-            "end_at": iso(self.days(60)),
-            "created_at": iso(self.days(-120)),
+            "start_at": iso(self.days(start)),
+            "end_at": iso(self.days(end)),
+            "created_at": iso(self.days(start - 45)),
             "time_zone": time_zone,
             "default_view": "modules",
             "is_public": False,
@@ -97,10 +141,16 @@ class UserBuilder:
             "grading_standard_id": 1 if standard else None,
             "term": {
                 "id": term_id,
-                "name": "Spring Term (simulated)",
-                "start_at": iso(self.days(-80)),
-                "end_at": iso(self.days(65)),
+                "name": term.name,
+                "start_at": iso(self.days(term.start)),
+                "end_at": iso(self.days(term.end)),
             },
+            # Served only when asked for (include[]=grading_scheme / restrict_quantitative_data).
+            "grading_scheme": [[name, value] for name, value in (scheme or DEFAULT_SCHEME_FRACTIONS)],
+            "points_based_grading_scheme": scaling_factor is not None,
+            "scaling_factor": float(scaling_factor) if scaling_factor is not None else 1.0,
+            "restrict_quantitative_data": letters_only,
+            "hide_distribution_graphs": not statistics,
             "grading_periods": [
                 {
                     "id": cid * 10 + i,
@@ -162,6 +212,9 @@ class UserBuilder:
         )
         record["has_submitted_submissions"] = spec.status not in ("unsubmitted", "missing")
         record.update(spec.extra)
+        if spec.due is not None and spec.due < -2 and spec.points > 0 and spec.grading_type != "not_graded":
+            # graded for the whole class: Canvas keeps score statistics (shown where the course allows)
+            record["score_statistics"] = score_statistics(aid, spec.points)
         if spec.rubric:
             record["rubric"] = rubric(aid, spec.points)
             record["rubric_settings"] = {"points_possible": spec.points}

@@ -2,7 +2,11 @@
 
 Six active courses: weighted and unweighted, drop rules, a 260-assignment course
 with 15 groups (group paging + big embedded lists), hide_final_grades, grading
-periods, every submission state, hostile HTML in names, BIGINT ids, undated work.
+periods, every submission state, hostile HTML in names, BIGINT ids, undated work;
+each course's own grading scheme (percent with +/- letters, one points-based), a
+letter-only course (restrict_quantitative_data), class score statistics where the
+course shows them. Three concluded courses in two past terms (final grades; the
+student sets credit hours, Canvas has none).
 """
 
 from __future__ import annotations
@@ -10,9 +14,19 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from canvas.simulator.builder import Spec, UserBuilder
+from canvas.simulator.builder import Spec, Term, UserBuilder
 from canvas.simulator.store import UserData
 
+# Course ids (10_000 * n + k): 10001 Calculus (own +/- percent scheme), 10002 Biology (no letter
+# grades), 10003 History (letter-only), 10004 Data Structures (points-based scheme), 10005 French
+# (hidden totals), BIG_COURSE_ID Ethics; concluded: 10007, 10008 (last term), 10009 (the one before).
+PLUS_MINUS_SCHEME = [("A", 0.93), ("A-", 0.9), ("B+", 0.87), ("B", 0.83), ("B-", 0.8), ("C+", 0.77),
+                     ("C", 0.73), ("C-", 0.7), ("D+", 0.67), ("D", 0.63), ("D-", 0.6), ("F", 0.0)]
+# A points-based standard (0-4 points, scaling_factor 4): Canvas stores and sends it as fractions.
+POINTS_SCHEME = [("A", 0.9), ("B", 0.75), ("C", 0.5), ("D", 0.25), ("F", 0.0)]
+LAST_TERM = Term(998, "Fall Term (simulated)", -250, -110)  # ended by date: soft-concluded
+EARLIER_TERM = Term(997, "Spring Term, last year (simulated)", -420, -280, completed=True)
+CONCLUDED_COURSE_IDS = (10_007, 10_008, 10_009)
 BIG_COURSE_ID = 90_000_000_001  # > 2**31: exercises BIGINT columns
 BIG_ASSIGNMENT_ID = 90_000_000_002
 HOSTILE_NAME = '<b>Lab</b> & "Quiz" <script>alert(1)</script>'
@@ -50,12 +64,16 @@ def build(seed: int, anchor: datetime) -> UserData:
     _data_structures(b)
     _french(b)
     _ethics(b)
+    # Past terms come last so every value generated above stays as it was.
+    _linear_algebra(b)
+    _writing(b)
+    _psychology(b)
     return b.data
 
 
 def _calculus(b: UserBuilder) -> None:
     """Weighted (25/20/45/10) with drop_lowest, drop_highest and never_drop."""
-    c = b.course(1, "Calculus II — Section 3", "MATH 221-03", weighted=True)
+    c = b.course(1, "Calculus II — Section 3", "MATH 221-03", weighted=True, scheme=PLUS_MINUS_SCHEME)
     hw = b.group(c, "Homework", 25, drop_lowest=2)
     quiz = b.group(c, "Quizzes", 20, drop_lowest=1, drop_highest=1)
     exams = b.group(c, "Exams", 45, drop_lowest=1)
@@ -77,7 +95,7 @@ def _calculus(b: UserBuilder) -> None:
 
 def _biology(b: UserBuilder) -> None:
     """Unweighted points, no grading scheme (letter grades null), hostile names."""
-    c = b.course(2, "Introduction to Biology", "BIO 101", standard=False)
+    c = b.course(2, "Introduction to Biology", "BIO 101", standard=False, statistics=False)
     labs = b.group(c, "Labs")
     quizzes = b.group(c, "Quizzes", drop_lowest=1)
     exams = b.group(c, "Exams")
@@ -101,9 +119,9 @@ def _biology(b: UserBuilder) -> None:
 
 
 def _history(b: UserBuilder) -> None:
-    """Grading periods (unweighted set) and a hidden (unposted) grade."""
+    """Grading periods (unweighted set), a hidden (unposted) grade; letter-only for the student."""
     periods = [("Quarter 1", -75.0, -14.0), ("Quarter 2", -14.0, 60.0)]
-    c = b.course(3, "World History: Ancient Civilizations", "HIST 110", periods=periods)
+    c = b.course(3, "World History: Ancient Civilizations", "HIST 110", periods=periods, letters_only=True)
     essays = b.group(c, "Essays")
     reading = b.group(c, "Reading Responses", drop_lowest=1)
     tests = b.group(c, "Tests")
@@ -122,7 +140,7 @@ def _history(b: UserBuilder) -> None:
 
 def _data_structures(b: UserBuilder) -> None:
     """260 assignments in 15 groups: paging of groups and huge embedded lists."""
-    c = b.course(4, "Data Structures & Algorithms", "CS 2110")
+    c = b.course(4, "Data Structures & Algorithms", "CS 2110", scheme=POINTS_SCHEME, scaling_factor=4.0)
     for m in range(1, 13):
         g = b.group(c, f"Module {m}: exercises", drop_lowest=2 if m % 3 == 0 else 0)
         for k in range(1, 21):
@@ -181,3 +199,33 @@ def _ethics(b: UserBuilder) -> None:
                                 types=("online_text_entry",)))
     b.assignment(c, final, Spec("Final project proposal", 20, 3, "unsubmitted"))
     b.assignment(c, final, Spec("Final project", 80, 50, "unsubmitted"))
+
+
+def _linear_algebra(b: UserBuilder) -> None:
+    """Concluded last term (by the term's end date), weighted, the +/- scheme."""
+    c = b.course(7, "Linear Algebra I", "MATH 220", weighted=True, scheme=PLUS_MINUS_SCHEME, term=LAST_TERM)
+    hw = b.group(c, "Homework", 40, drop_lowest=1)
+    exams = b.group(c, "Exams", 60)
+    for i in range(1, 7):
+        b.assignment(c, hw, Spec(f"Problem set {i}", 10, -240 + 18 * i, "late" if i == 4 else "graded"))
+    b.assignment(c, exams, Spec("Midterm", 100, -180, pct=0.84))
+    b.assignment(c, exams, Spec("Final exam", 100, -118, pct=0.9))
+
+
+def _writing(b: UserBuilder) -> None:
+    """Concluded last term, unweighted, Canvas's default scheme."""
+    c = b.course(8, "Academic Writing", "ENGL 105", term=LAST_TERM)
+    essays = b.group(c, "Essays")
+    for i, pct in enumerate((0.78, 0.85, 0.88, 0.91), start=1):
+        b.assignment(c, essays, Spec(f"Essay {i}", 50, -235 + 30 * i, pct=pct, types=("online_text_entry",)))
+    b.assignment(c, essays, Spec("Peer review", 10, -150, "excused"))
+
+
+def _psychology(b: UserBuilder) -> None:
+    """Concluded by the teacher (workflow_state "completed") the term before last."""
+    c = b.course(9, "Introduction to Psychology", "PSYC 100", term=EARLIER_TERM)
+    quizzes = b.group(c, "Quizzes", drop_lowest=1)
+    exams = b.group(c, "Exams")
+    for i in range(1, 6):
+        b.assignment(c, quizzes, Spec(f"Quiz {i}", 20, -410 + 20 * i, types=("online_quiz",)))
+    b.assignment(c, exams, Spec("Final exam", 100, -290, pct=0.76))

@@ -105,10 +105,10 @@ class Handler(BaseHTTPRequestHandler):
         reply = self._api(method, path, query, token, n)
         # recorded before replying, so a client that has its answer also sees it in stats()
         if reply is None:  # "reset" fault: drop the connection without a reply
-            self.sim.record(method, path, 0, n, label, 0)
+            self.sim.record(method, path, 0, n, label, 0, query)
             self._reset()
             return
-        self.sim.record(method, path, reply.status, n, label, len(reply.body))
+        self.sim.record(method, path, reply.status, n, label, len(reply.body), query)
         self._send(reply, head=method == "HEAD")
 
     def _token(self, query: list[tuple[str, str]]) -> str | None:

@@ -189,7 +189,21 @@ def op_drop_course(ud: UserData, now: datetime, *, course_id: int) -> None:
     ud.invalidate(cid)
 
 
+def op_conclude_course(ud: UserData, now: datetime, *, course_id: int, restrict_past_view: bool = False) -> None:
+    """The teacher concludes the course: workflow_state "completed", ended now. The student's
+    enrollment becomes completed, so the course leaves `enrollment_state=active` listings.
+    `restrict_past_view`: the course's "restrict students from viewing the course after its end
+    date" setting, after which Canvas shows the student only the id ("access_restricted_by_date")."""
+    cid = _course(ud, course_id)
+    course = ud.courses[cid]
+    end = parse_iso(course.get("end_at"))
+    course.update(workflow_state="completed", end_at=iso(min(end, now) if end else now),
+                  restrict_student_past_view=bool(restrict_past_view))
+    ud.invalidate(cid)
+
+
 OPS: dict[str, Callable[..., Any]] = {
+    "conclude_course": op_conclude_course,
     "grade": op_grade,
     "post_old_grade": op_post_old_grade,
     "add_assignment": op_add_assignment,

@@ -10,12 +10,18 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from canvas.simulator.records import is_hidden, parse_iso, public_submission
-from canvas.simulator.store import UserData
+from canvas.simulator.records import is_hidden, public_submission
+from canvas.simulator.store import UserData, is_concluded
 
-COURSE_INTERNAL = ("term", "grading_periods")
+# Stored with the course but sent only when an include[] asks (or never: hide_distribution_graphs
+# is a course setting, not part of the course JSON).
+COURSE_INTERNAL = (
+    "term", "grading_periods", "grading_scheme", "points_based_grading_scheme", "scaling_factor",
+    "restrict_quantitative_data", "hide_distribution_graphs", "restrict_student_past_view",
+)  # fmt: skip
 ALL_COURSE_INCLUDES = (
     "total_scores", "current_grading_period_scores", "grading_periods", "term", "concluded",
+    "grading_scheme", "restrict_quantitative_data",
 )  # fmt: skip
 
 
@@ -59,7 +65,7 @@ def _enrollment(ud: UserData, course: dict, includes: Collection[str], now: date
         "role": "StudentEnrollment",
         "role_id": 3,
         "user_id": ud.user_id,
-        "enrollment_state": "active",
+        "enrollment_state": "completed" if is_concluded(course, now) else "active",
         "limit_privileges_to_course_section": False,
     }
     scores = ud.scores(course["id"], now)
@@ -99,7 +105,7 @@ def enrollment_json(ud: UserData, cid: int, base_url: str, now: datetime) -> dic
         "type": "StudentEnrollment",
         "role": "StudentEnrollment",
         "role_id": 3,
-        "enrollment_state": "active",
+        "enrollment_state": "completed" if is_concluded(course, now) else "active",
         "limit_privileges_to_course_section": False,
         "created_at": course["created_at"],
         "updated_at": course["created_at"],
@@ -118,6 +124,8 @@ def course_json(
     ud: UserData, cid: int, includes: Collection[str], now: datetime
 ) -> dict[str, Any]:
     course = ud.courses[cid]
+    if past_view_restricted(course, now):
+        return {"id": cid, "access_restricted_by_date": True}  # Canvas's whole record then
     out = {k: v for k, v in course.items() if k not in COURSE_INTERNAL}
     out["enrollments"] = [_enrollment(ud, course, includes, now)]
     if "term" in includes:
@@ -127,9 +135,31 @@ def course_json(
     if "current_grading_period_scores" in includes:
         out["has_grading_periods"] = bool(course["grading_periods"])
     if "concluded" in includes:
-        end = parse_iso(course.get("end_at"))
-        out["concluded"] = bool(end and end < now)
+        out["concluded"] = is_concluded(course, now)
+    if "grading_scheme" in includes:
+        # Canvas sends the scheme it applies (the course's, else the default) as fractions, also
+        # for a points-based one; newer Canvas adds the two fields its apps read to scale it.
+        out["grading_scheme"] = [list(pair) for pair in course["grading_scheme"]]
+        out["points_based_grading_scheme"] = course["points_based_grading_scheme"]
+        out["scaling_factor"] = course["scaling_factor"]
+    if "restrict_quantitative_data" in includes:
+        out["restrict_quantitative_data"] = course["restrict_quantitative_data"]
     return out
+
+
+def past_view_restricted(course: dict[str, Any], now: datetime) -> bool:
+    return bool(course.get("restrict_student_past_view")) and is_concluded(course, now)
+
+
+def shows_statistics(ud: UserData, a: dict[str, Any]) -> bool:
+    """Canvas shows a student an assignment's score statistics only when the course does not hide
+    distribution graphs (nor all numbers), enough students were graded (a stored statistic) and the
+    student's own grade is posted."""
+    course = ud.courses.get(a["course_id"]) or {}
+    sub = ud.submissions.get(a["id"]) or {}
+    return bool(a.get("score_statistics") and not course.get("hide_distribution_graphs")
+                and not course.get("restrict_quantitative_data")
+                and sub.get("score") is not None and not is_hidden(sub))
 
 
 def assignment_json(
@@ -139,8 +169,12 @@ def assignment_json(
     *,
     with_submission: bool,
     exclude: Collection[str] = (),
+    statistics: bool = False,
 ) -> dict[str, Any]:
     out = dict(a)
+    out.pop("score_statistics", None)
+    if statistics and shows_statistics(ud, a):
+        out["score_statistics"] = dict(a["score_statistics"])
     out["html_url"] = f"{base_url}/courses/{a['course_id']}/assignments/{a['id']}"
     if "description" in exclude:
         out.pop("description", None)
@@ -165,8 +199,9 @@ def group_json(
     out["rules"] = dict(g["rules"])
     if "assignments" in includes:
         with_sub = "submission" in includes  # only meaningful with assignments
+        stats = "score_statistics" in includes
         out["assignments"] = [
-            assignment_json(ud, a, base_url, with_submission=with_sub, exclude=exclude)
+            assignment_json(ud, a, base_url, with_submission=with_sub, exclude=exclude, statistics=stats)
             for a in ud.group_assignments(g["id"])
         ]
     return out
@@ -191,7 +226,7 @@ def graded_submissions(
 
 def dataset(ud: UserData, base_url: str, now: datetime) -> dict[str, Any]:
     """The canonical data for one student, as the API would return it with all includes."""
-    includes = ("assignments", "submission")
+    includes = ("assignments", "submission", "score_statistics")
     return {
         "profile": profile_json(ud),
         "courses": [course_json(ud, cid, ALL_COURSE_INCLUDES, now) for cid in sorted(ud.courses)],

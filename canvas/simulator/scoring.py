@@ -48,14 +48,20 @@ def round2(value: Fraction | None) -> float | None:
     return sign * (scaled.numerator // scaled.denominator) / 100
 
 
-def letter_for(percent: float | None) -> str | None:
-    """Course letter: highest band whose cutoff is <= the stored 2-dp score."""
+def letter_for(percent: float | None, scheme: Sequence[Sequence[Any]] | None = None) -> str | None:
+    """Course letter: highest band whose cutoff is <= the stored 2-dp score.
+
+    `scheme` is a course's grading standard as the API sends it (fractions, e.g. ``[["A", 0.94], ...]``;
+    points-based standards are stored as fractions too); None = Canvas's default."""
     if percent is None:
         return None
-    for letter, cutoff in DEFAULT_SCHEME:
-        if max(percent, 0) >= cutoff:
+    bands = ([(str(n), Fraction(str(v)) * 100) for n, v in scheme] if scheme
+             else [(n, Fraction(c)) for n, c in DEFAULT_SCHEME])
+    bands.sort(key=lambda b: b[1], reverse=True)
+    for letter, cutoff in bands:
+        if Fraction(str(max(percent, 0))) >= cutoff:
             return letter
-    return DEFAULT_SCHEME[-1][0]
+    return bands[-1][0]
 
 
 # --- drop rules ---------------------------------------------------------------
@@ -194,14 +200,15 @@ def course_scores(
     assignments: Iterable[Mapping[str, Any]],
     subs: Mapping[int, Mapping[str, Any]],
     weighted: bool,
+    scheme: Sequence[Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
-    """computed_current/final score (2 dp) and letter grades for one course."""
+    """computed_current/final score (2 dp) and letter grades (the course's scheme) for one course."""
     current, final = _items(assignments, subs)
     cur = round2(_variant(groups, current, weighted))
     fin = round2(_variant(groups, final, weighted))
     return {
         "current_score": cur,
         "final_score": fin,
-        "current_grade": letter_for(cur),
-        "final_grade": letter_for(fin),
+        "current_grade": letter_for(cur, scheme),
+        "final_grade": letter_for(fin, scheme),
     }

@@ -219,13 +219,16 @@ class Simulator:
     # --- stats ----------------------------------------------------------------------
 
     def record(
-        self, method: str, path: str, status: int, user: int | None, label: str, nbytes: int
+        self, method: str, path: str, status: int, user: int | None, label: str, nbytes: int,
+        query: list[tuple[str, str]] | None = None,
     ) -> None:
+        # the query as sent (tests check the plan's include[]s), never a token passed in it
+        params = [[k, v] for k, v in query or () if k != "access_token"]
         with self._stats_lock:
             self._requests += 1
             self._by_token[label] += 1
             self._bytes += nbytes
-            self._log.append({"method": method, "path": path, "status": status, "user": user})
+            self._log.append({"method": method, "path": path, "status": status, "user": user, "query": params})
 
     def count_throttled(self) -> None:
         with self._stats_lock:

@@ -62,7 +62,8 @@ class UserData:
         groups = self.groups.get(cid, [])
         assignments = self.course_assignments(cid)
         weighted = bool(course["apply_assignment_group_weights"])
-        out = scoring.course_scores(groups, assignments, self.submissions, weighted)
+        scheme = course.get("grading_scheme")
+        out = scoring.course_scores(groups, assignments, self.submissions, weighted, scheme)
         periods = course.get("grading_periods") or []
         period = current_period(periods, now)
         out["period"] = period
@@ -70,9 +71,22 @@ class UserData:
         if period is not None:
             inside = [a for a in assignments if period_of(a, periods) is period]
             out["period_scores"] = scoring.course_scores(
-                groups, inside, self.submissions, weighted
+                groups, inside, self.submissions, weighted, scheme
             )
         return out
+
+
+def is_concluded(course: dict[str, Any], now: datetime) -> bool:
+    """Canvas's Course#concluded?: the course was concluded (workflow_state "completed") or it is
+    soft-concluded: its end date passed (the course's own when it restricts enrollments to course
+    dates, else the term's). The student's enrollment then counts as completed."""
+    if course.get("workflow_state") == "completed":
+        return True
+    if course.get("restrict_enrollments_to_course_dates"):
+        end = parse_iso(course.get("end_at"))
+    else:
+        end = parse_iso((course.get("term") or {}).get("end_at"))
+    return end is not None and end < now
 
 
 def current_period(periods: list[dict[str, Any]], now: datetime) -> dict[str, Any] | None:

@@ -1,9 +1,14 @@
 """Read one student's data from Canvas with the minimal request plan (about C + 2 requests).
 
 1. /users/self/profile                        id, name, time zone
-2. /courses (scores, periods, term included)  every active course with Canvas's own totals
-3. per course /assignment_groups (assignments and the student's submission included)
-Courses are fetched concurrently, bounded by the client's in-flight cap.
+2. /courses (scores, periods, term, grading scheme, letters-only flag included): every active course
+   with Canvas's own totals
+3. /courses?enrollment_state=completed: the concluded courses (the archive), only when it can hold
+   news: on the first sync, or when a cached current course left the active list
+4. per course /assignment_groups (assignments, the student's submission and the class's score
+   statistics included): every active course, and a concluded one once, when first seen concluded
+Courses are fetched concurrently, bounded by the client's in-flight cap. A steady resync is C + 2
+requests; the sync that sees a course conclude costs one listing and that course's read more.
 """
 
 from __future__ import annotations
@@ -18,12 +23,12 @@ from canvas.api.client import CanvasClient
 
 log = logging.getLogger("canvas.sync")
 
-COURSE_PARAMS = {
-    "enrollment_state": "active",
-    "include[]": ["total_scores", "current_grading_period_scores", "grading_periods", "term", "concluded"],
-}
+COURSE_INCLUDES = ["total_scores", "current_grading_period_scores", "grading_periods", "term", "concluded",
+                   "grading_scheme", "restrict_quantitative_data"]
+COURSE_PARAMS = {"enrollment_state": "active", "include[]": COURSE_INCLUDES}
+CONCLUDED_PARAMS = {"enrollment_state": "completed", "include[]": COURSE_INCLUDES}
 GROUP_PARAMS = {
-    "include[]": ["assignments", "submission"],
+    "include[]": ["assignments", "submission", "score_statistics"],
     "exclude_response_fields[]": ["description", "rubric"],
 }
 
@@ -65,24 +70,43 @@ def fetch_groups(client: CanvasClient, course_ids: list[int], max_workers: int =
 
 
 def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3,
+              cached: models.CachedCourses | None = None,
               on_progress: Callable[[int, int], None] | None = None) -> models.FetchedData:
-    """`on_progress(done, total)`: courses whose assignments have arrived, of the courses to fetch."""
+    """Everything one full sync needs. `cached` (what the cache holds; None = nothing known) decides
+    whether the concluded listing is read and which concluded courses are read again.
+    `on_progress(done, total)`: current courses whose assignments have arrived, of those to read."""
     profile = fetch_profile(client)
     data = models.FetchedData(profile=profile)
     log.info("📚 Syncing courses...")
-    raw_courses = []
+    to_read: list[int] = []
     for course in client.get_all("courses", COURSE_PARAMS):
         if isinstance(course, dict) and course.get("access_restricted_by_date"):
             continue  # Canvas hides everything but the id of such a course
         row = _mapped(data, models.course_row, user_id, course)
         if row is not None:
-            raw_courses.append(course)
+            to_read.append(row["canvas_id"])
             data.courses.append(row)
+    active = set(to_read)
     log.info("📝 Syncing assignments...")
-    ids = [int(c["id"]) for c in raw_courses]
     if on_progress is not None:
-        on_progress(0, len(ids))
-    for course_id, result in fetch_groups(client, ids, max_workers, on_done=on_progress).items():
+        on_progress(0, len(to_read))
+    if cached is None or not cached.listed or cached.current - active:
+        # The concluded listing goes out alongside the current courses' reads (the client's in-flight
+        # cap still holds), so it adds no round trip to the sync unless a course newly concluded.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="canvas-fetch-archive") as one:
+            listing = one.submit(_concluded, client, user_id, active, cached)
+            results = fetch_groups(client, to_read, max_workers, on_done=on_progress)
+            concluded, newly = listing.result()
+        data.archive_listed = True
+        data.courses += concluded.courses
+        data.bad_records += concluded.bad_records
+        data.restricted_concluded = concluded.restricted_concluded
+        results.update(fetch_groups(client, newly, max_workers))
+        to_read += newly
+    else:
+        results = fetch_groups(client, to_read, max_workers, on_done=on_progress)
+    data.read_course_ids = to_read
+    for course_id, result in results.items():
         if isinstance(result, errors.ApiError):
             log.warning("Skipping course %s: %s", course_id, result)
             data.skipped.append({"course_id": course_id, "status": result.status, "error": type(result).__name__})
@@ -103,6 +127,33 @@ def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3,
     if data.bad_records > max(10, (len(data.courses) + len(data.assignments)) // 10):
         raise errors.BadResponseError(200, "/api/v1/courses", f"{data.bad_records} malformed records")
     return data
+
+
+def _concluded(client: CanvasClient, user_id: int, active: set[int],
+               cached: models.CachedCourses | None) -> tuple[models.FetchedData, list[int]]:
+    """Read the concluded listing: its course rows (in a FetchedData of their own, as this runs
+    beside the other reads) and the courses to read in full (newly concluded)."""
+    out = models.FetchedData(profile={})
+    known = cached.concluded if cached is not None else frozenset()
+    cached_ids = known | (cached.current if cached is not None else frozenset())
+    new: list[int] = []
+    for course in client.get_all("courses", CONCLUDED_PARAMS):
+        if not isinstance(course, dict):
+            out.bad_records += 1
+            continue
+        if course.get("access_restricted_by_date"):
+            cid = models.int_id(course.get("id"))
+            if cid is not None and cid in cached_ids and cid not in active:
+                out.restricted_concluded.append(cid)  # keep what we had; Canvas shows nothing more
+            continue
+        row = _mapped(out, models.course_row, user_id, course)
+        if row is None or row["canvas_id"] in active:
+            continue  # listed as active too (a reopened course): the active record wins
+        row["concluded"] = True  # the enrollment is completed, whatever else the record says
+        out.courses.append(row)
+        if row["canvas_id"] not in known:
+            new.append(row["canvas_id"])
+    return out, new
 
 
 def _mapped(data: models.FetchedData, fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any] | None:

@@ -234,10 +234,13 @@ def _cache_transaction(engine: Engine, settings: Settings) -> AbstractContextMan
 def _full(engine: Engine, settings: Settings, claim: jobs.Claim, client: CanvasClient, run_id: int,
           keeper: _LeaseKeeper, deadline: float) -> SyncResult:
     log.info("🔄 Starting Canvas data sync...")
+    with engine.connect() as conn:
+        cached = repo.cached_courses(conn, user_id=claim.user_id)
     report = _progress_writer(engine, run_id)
     data: models.FetchedData = _guarded(
         engine, run_id, keeper, deadline,
-        lambda: fetch.fetch_all(client, claim.user_id, max_workers=settings.max_in_flight, on_progress=report))
+        lambda: fetch.fetch_all(client, claim.user_id, max_workers=settings.max_in_flight, cached=cached,
+                                on_progress=report))
     keeper.stop()
     with _cache_transaction(engine, settings) as conn:
         if not jobs.holds_fence(conn, claim):

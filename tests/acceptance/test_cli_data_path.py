@@ -61,6 +61,14 @@ def test_refused_url_exits_2_with_one_line(cli, sim, engine, url: str) -> None:
     assert sim.stats()["requests"] == 0
 
 
+def course_facts_asked(log: list[dict]) -> None:
+    """The plan asks for the course facts on the requests it makes anyway (no request of its own)."""
+    listings = [{v for k, v in e["query"] if k == "include[]"} for e in log if e["path"] == "/api/v1/courses"]
+    assert listings and all({"grading_scheme", "restrict_quantitative_data"} <= asked for asked in listings)
+    groups = [e for e in log if e["path"].endswith("/assignment_groups")]
+    assert groups and all(["include[]", "score_statistics"] in e["query"] for e in groups)
+
+
 def test_full_sync_equals_canvas_and_costs_c_plus_2_requests(cli, sim, engine) -> None:
     user_id = json.loads(add(cli, sim).stdout)["user_id"]
     sim.reset_stats()
@@ -68,14 +76,22 @@ def test_full_sync_equals_canvas_and_costs_c_plus_2_requests(cli, sim, engine) -
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     data = sim.dataset(1)
-    courses = data["courses"]
+    courses = data["courses"]  # current and concluded: the first sync reads the archive once
+    current = [c for c in courses if not c["concluded"]]
     expected_assignments = [a for cid in data["assignment_groups"] for g in data["assignment_groups"][cid]
                             for a in g["assignments"]]
     assert doc["success"] is True
     assert doc["stats"]["courses"] == len(courses)
     assert doc["stats"]["assignments"] == len(expected_assignments)
-    # profile + one /courses page + one assignment_groups call per course (per_page=100)
-    assert sim.stats()["requests"] == len(courses) + 2 == doc["stats"]["requests"]
+    # profile + the active /courses page + the concluded listing (never read before) + one
+    # assignment_groups call per course (per_page=100)
+    assert sim.stats()["requests"] == len(courses) + 3 == doc["stats"]["requests"]
+    course_facts_asked(sim.stats()["log"])
+    # a full sync after that is C + 2 again: profile, active courses, one call per current course
+    sim.reset_stats()
+    again = json.loads(cli("sync", "--user", str(user_id), "--json").stdout)
+    assert sim.stats()["requests"] == len(current) + 2 == again["stats"]["requests"]
+    course_facts_asked(sim.stats()["log"])
     for line in ("Starting Canvas data sync...", "Syncing courses...", f"Cached {len(courses)} courses",
                  "Syncing assignments...", f"Cached {len(expected_assignments)} assignments",
                  "Sync completed successfully!"):

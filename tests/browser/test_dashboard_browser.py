@@ -23,7 +23,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
 
 HEADINGS = {"overview": "Overview", "assignments": "Assignments", "grades": "Grades",
-            "sync": "Sync & activity", "settings": "Settings"}
+            "sync": "Sync & activity", "settings": "Settings", "transcript": "Transcript"}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_sync_now_moves_status_to_up_to_date_and_renders_charts(base_env, engine
         metric = page.locator('[data-testid="stMetric"]').filter(has_text="Active courses")
         expect(metric.locator('[data-testid="stMetricValue"]')).to_have_text("6", timeout=30_000)
         page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
-        expect(sidebar).to_contain_text("6 courses", timeout=30_000)
+        expect(sidebar).to_contain_text("9 courses", timeout=30_000)  # 3 archived courses included
         page.screenshot(path=str(shots / "after-sync.png"))
 
         page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Assignments").click()
@@ -59,7 +59,7 @@ def test_sync_now_moves_status_to_up_to_date_and_renders_charts(base_env, engine
 
         page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Grades").click()
         expect(page.get_by_role("heading", name="Grades")).to_be_visible(timeout=30_000)
-        expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(6, timeout=30_000)
+        expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(7, timeout=30_000)  # + you vs class
         page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
         page.screenshot(path=str(shots / "grades.png"))
 

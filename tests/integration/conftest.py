@@ -18,6 +18,7 @@ PAGES = {
     "grades": "pages/2_Grades.py",
     "sync": "pages/3_Sync_activity.py",
     "settings": "pages/4_Settings.py",
+    "transcript": "pages/5_Transcript.py",
 }
 MESSAGE_KINDS = ("info", "warning", "error", "success")
 HEADING_KINDS = ("title", "header", "subheader")

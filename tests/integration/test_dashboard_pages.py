@@ -61,7 +61,7 @@ def test_overview_shows_metrics_next_due_and_chart(synced):
     assert (next_up["due_local"].dt.tz is not None) and str(next_up["due_local"].dt.tz) == "America/Denver"
     assert plotly_specs(at)[0]["data"], "the due timeline has bars"
     assert "Up to date" in sidebar_text(at)
-    assert "6 courses" in sidebar_text(at)
+    assert "9 courses" in sidebar_text(at)  # what is cached: 6 current and 3 archived (concluded) courses
 
 
 def test_hostile_canvas_names_stay_inert(synced):
@@ -112,8 +112,10 @@ def test_grades_page_charts(synced):
     at = run_page(PAGES["grades"])
     specs = plotly_specs(at)
     titles = [s["layout"]["title"]["text"] for s in specs]
-    assert titles == ["Current and final score by course", "Current score over time", "By assignment group",
-                      "What each group adds to the grade", "Grades over time", "Assignment scores by course"]
+    assert titles == ["Current and final score by course", "Current score over time", "You vs class (points)",
+                      "By assignment group", "What each group adds to the grade", "Grades over time",
+                      "Assignment scores by course"]
+    assert [t["name"] for t in specs[2]["data"]] == ["Class", "You"]
     bars = specs[0]["data"]
     assert {t["name"] for t in bars} == {"Current", "Final"}
     assert len(specs[1]["data"]) >= 1, "one history line per course with a score"
@@ -438,3 +440,51 @@ def test_hostile_html_invisible_characters_and_huge_descriptions_stay_inert(app_
     for el in [*at.markdown, *at.caption, *at.sidebar.markdown]:
         assert "onerror" not in str(el.value) and "javascript:" not in str(el.value)
     assert all(link is None or link.startswith("http") for link in table["link"])
+
+
+def test_grades_term_picker_and_class_statistics(synced):
+    archive = {"Linear Algebra I", "Academic Writing", "Introduction to Psychology"}  # the demo's concluded courses
+    at = run_page(PAGES["grades"])
+    picker = at.selectbox(key="grades_term")
+    assert picker.value == "Current term" and "All terms" in picker.options
+    current = set(at.selectbox(key="grades_course").options)
+    assert len(current) == 6 and not current & archive, "archived courses stay under their past terms"
+    # a course whose Canvas shows no statistics: no "you vs class" at all
+    at.selectbox(key="grades_course").set_value(10_002).run()
+    assert "You vs class" not in [h.value for h in at.subheader]
+    from canvas.simulator.demo import LAST_TERM
+
+    assert LAST_TERM.name in picker.options
+    at.selectbox(key="grades_term").set_value(LAST_TERM.name).run()
+    assert not at.exception, [e.value for e in at.exception]
+    archived = set(at.selectbox(key="grades_course").options)
+    assert archived and archived <= archive
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Canvas final"].endswith("%"), "an archived course keeps its final grade"
+
+
+def test_letter_only_course_shows_letters_on_the_assignments_page(synced):
+    at = run_page(PAGES["assignments"])
+    table = at.dataframe[0].value  # the CSV and .ics are built from these same rows
+    history = table[table["course_name"] == "World History: Ancient Civilizations"]
+    others = table[table["course_name"] != "World History: Ancient Civilizations"]
+    assert len(history) and history["percent"].isna().all()
+    assert not history["result"].str.contains("/").any(), "no points shown"
+    graded = history[history["result"] != "—"]
+    assert len(graded) and graded["result"].str.fullmatch(r"[A-F][+-]?|excused|hidden").all()
+    assert others["result"].str.contains(" / ").any(), "other courses keep their points"
+
+
+def test_overview_average_says_what_it_leaves_out_and_letters_name_their_scale(synced):
+    at = run_page()
+    left_out = [str(c.value).replace("\\", "") for c in at.caption  # shown as Markdown, escaped
+                if str(c.value).startswith("Left out of the average")]
+    assert left_out and "Français intermédiaire II (hides its total)" in left_out[0]
+    assert "World History: Ancient Civilizations (letters only)" in left_out[0]
+    letters = next(df.value for df in at.dataframe if "scale" in df.value.columns)
+    rows = {r["name"]: r for r in letters.to_dict("records")}
+    assert rows["Introduction to Biology"]["scale"] == "Canvas default scale"  # Canvas sends no letter there
+    assert rows["Calculus II — Section 3"]["scale"] == "Canvas"
+    assert rows["Français intermédiaire II"]["letter"] == "hidden"
+    history = rows["World History: Ancient Civilizations"]
+    assert history["letter"] and history["score"] != history["score"], "letter-only: no number (NaN)"

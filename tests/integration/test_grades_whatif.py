@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -41,7 +43,7 @@ def expected(engine, user_id: int, course_id: int):
         return whatif_data.course_grades(reads.grade_inputs(conn, user_id=user_id, course_id=course_id))
 
 
-@pytest.mark.parametrize("course", ["calculus", "biology", "history", "dsa", "ethics"])
+@pytest.mark.parametrize("course", ["calculus", "biology", "dsa", "ethics"])
 def test_recomputation_matches_canvas(synced, course):
     at = grades_page(COURSES[course])
     m = metrics(at)
@@ -49,22 +51,38 @@ def test_recomputation_matches_canvas(synced, course):
     assert m["Canvas final"] == m["Recomputed final"] != "—"
     assert "matches Canvas to the hundredth" in captions(at)
     assert not at.info, "no explanation when the numbers agree"
-    if course == "history":  # the unposted essay grade: counted by neither, and said so
-        assert "1 grade is not posted yet" in captions(at)
-    if course == "biology":  # no grading scheme in Canvas: the default scheme's letter, labelled as such
-        assert "Canvas grade" not in m and m["Grade"] == "B"
+    if course == "biology":  # no letter grades in Canvas: the default scale's letter, labelled as such
+        assert "Canvas grade" not in m and m["Grade (Canvas default scale)"] == "B"
     else:
         assert m["Canvas grade"]
 
 
-def test_hidden_totals_course_says_there_is_no_canvas_number(synced):
+def test_letter_only_course_shows_letters_and_no_numbers(synced):
+    at = grades_page(COURSES["history"])
+    m = metrics(at)
+    assert m["Canvas grade"] and m["Recomputed (current)"] and "Canvas current" not in m
+    numbers = [v for v in m.values() if "%" in v] + [str(s.value) for s in at.success if "%" in str(s.value)]
+    assert not numbers, numbers
+    assert "This course shows letters only" in captions(at)
+    assert not re.search(r"\b0 graded", captions(at)), "graded work counts in letter-only courses too"
+    assert not re.search(r"\d%", captions(at) + "\n".join(str(m.value) for m in at.markdown)), "no percentages"
+    assert "1 grade is not posted yet" in captions(at)  # the unposted essay: counted by neither, and said so
+    assert at.radio(key="target_kind").options == ["Letter"]
+    assert "You vs class" not in [h.value for h in at.subheader]
+
+
+def test_hidden_totals_recomputation_only_on_request_and_unofficial(synced):
     at = grades_page(COURSES["french"])
     m = metrics(at)
-    assert m["Canvas current"] == "—" and m["Recomputed current"].endswith("%")
-    # "Why Canvas shows something else" only when Canvas shows a number; here it shows none
-    assert not any("Why Canvas shows something else" in str(i.value) for i in at.info)
-    assert "Canvas shows no course score here" in captions(at)
-    assert "hides its totals" in captions(at)
+    assert m["Canvas current"] == "—"
+    assert not any("Recomputed" in label for label in m), "nothing recomputed until the student asks"
+    assert "hides its total" in "\n".join(str(i.value) for i in at.info)
+    assert not at.data_editor, "no what-if on an unofficial total the student has not asked for"
+    at.toggle(key=f"unofficial_totals_{COURSES['french']}").set_value(True).run()
+    assert not at.exception
+    m = metrics(at)
+    assert m["Unofficial Recomputed current"].endswith("%")
+    assert "Unofficial" in captions(at)
 
 
 def test_a_course_the_calculator_refuses_is_said_once_not_replaced_by_other_numbers(synced, app_env):
@@ -106,7 +124,7 @@ def test_whatif_changes_projection_and_clear_restores(synced, app_env):
     cg = expected(app_env, synced, course)
     from canvas.dashboard import whatif_data
 
-    want = whatif_data.project(cg.inputs, {"1000019": Decimal(150)})
+    want = whatif_data.project(cg.inputs, {"1000019": Decimal(150)}, cg.scale)
     assert after["Projected final"] == f"{want.final:.2f}%" != before["Projected final"]
     assert after["Projected current"] == f"{want.current:.2f}%" != before["Projected current"]
     assert after["Letter (final)"] == want.final_letter
@@ -124,6 +142,7 @@ def test_whatif_changes_projection_and_clear_restores(synced, app_env):
 def test_target_solver_for_a_letter_and_a_percent(synced, app_env):
     from decimal import Decimal
 
+    from canvas.analysis.letters import plain_percent
     from canvas.analysis.whatif import target_needed
 
     course = COURSES["calculus"]
@@ -136,7 +155,7 @@ def test_target_solver_for_a_letter_and_a_percent(synced, app_env):
     at.selectbox(key="target_letter").set_value("B+").run()
     need = target_needed(cg.inputs, Decimal(87)).needed_percent
     assert [s.value for s in at.success] == [
-        f"To finish with at least a B+ (87%) you need an average of {need:.2f}% on the remaining "
+        f"To finish with at least a B+ (87%) you need an average of {plain_percent(need)} on the remaining "
         f"{len(cg.remaining)} assignments."]
 
     at.radio(key="target_kind").set_value("Percent").run()

@@ -102,7 +102,8 @@ def connect(engine, settings, cipher, sim, identity: Identity, student: int) -> 
 
 def course_names(engine, user_id: int) -> set[str]:
     with engine.connect() as conn:
-        return set(conn.execute(text("SELECT name FROM canvas_courses_cache WHERE user_id = :u"),
+        # the current courses (the pages' default view; concluded ones are the archive)
+        return set(conn.execute(text("SELECT name FROM canvas_courses_cache WHERE user_id = :u AND NOT concluded"),
                                 {"u": user_id}).scalars())
 
 

@@ -22,7 +22,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # URL path of each page under Streamlit's pages-directory routing (file name minus the number prefix).
 PAGE_URLS = {"overview": "", "assignments": "Assignments", "grades": "Grades", "sync": "Sync_activity",
-             "settings": "Settings"}
+             "settings": "Settings", "transcript": "Transcript"}
 
 
 def free_port() -> int:

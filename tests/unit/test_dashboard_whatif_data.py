@@ -8,6 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from canvas.analysis.letters import GradingScale
 from canvas.dashboard import charts, fmt, whatif_data
 
 HOSTILE = '<b>Lab</b> & "Quiz" <script>alert(1)</script>'
@@ -73,7 +74,7 @@ def test_projection_moves_with_whatif_and_empty_is_unchanged():
     assert (same.current, same.final) == (cg.result.current_percent, cg.result.final_percent)
     better = whatif_data.project(cg.inputs, {"7": Decimal(100)})
     assert better.current > same.current and better.final > same.final
-    assert better.final_letter == whatif_data.letter_for(better.final)
+    assert better.final_letter == GradingScale().letter(better.final)
     assert cg.inputs.submissions == whatif_data.course_grades(raw()).inputs.submissions, "inputs not mutated"
 
 

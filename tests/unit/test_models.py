@@ -53,3 +53,28 @@ def test_group_rules_and_hash_ignores_embedded_assignments() -> None:
     assert (row["drop_lowest"], row["drop_highest"], row["never_drop"]) == (1, 0, [9])
     assert row["content_hash"] == group_row(1, 5, {**g, "assignments": []})["content_hash"]
     assert content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1})
+
+
+@pytest.mark.parametrize(("course", "concluded"), [
+    ({"concluded": True}, True),  # include[]=concluded
+    ({"workflow_state": "completed"}, True),  # concluded by the teacher
+    ({"enrollments": [{"type": "StudentEnrollment", "enrollment_state": "completed"}]}, True),  # listed as completed
+    ({"concluded": False, "workflow_state": "available",
+      "enrollments": [{"type": "student", "enrollment_state": "active"}]}, False),
+    ({"concluded": "yes"}, False),  # drift: only Canvas's boolean counts
+])
+def test_concluded_from_what_canvas_says(course: dict, concluded: bool) -> None:
+    assert course_row(1, {"id": 3, "name": "x", **course})["concluded"] is concluded
+
+
+def test_course_facts_typed_next_to_raw() -> None:
+    course = {"id": 4, "name": "Calc", "grading_scheme": [["A", 0.93], ["F", 0.0]], "restrict_quantitative_data": True,
+              "term": {"id": "998", "name": "Fall", "start_at": "2025-08-20T06:00:00Z", "end_at": "not a date"}}
+    row = course_row(1, course)
+    assert row["grading_scheme"] == [["A", 0.93], ["F", 0.0]] and row["restrict_quantitative_data"] is True
+    assert (row["term_id"], row["term_name"], row["term_end_at"]) == (998, "Fall", None)
+    assert row["term_start_at"] == datetime(2025, 8, 20, 6, tzinfo=UTC)
+    drift = course_row(1, {"id": 5, "name": "x", "grading_scheme": {"A": 0.9}, "restrict_quantitative_data": 1,
+                           "term": "Fall"})
+    assert drift["grading_scheme"] is None and drift["restrict_quantitative_data"] is False
+    assert drift["term_id"] is None and drift["raw"]["grading_scheme"] == {"A": 0.9}  # raw keeps what Canvas sent

@@ -37,14 +37,19 @@ def test_stats_count_requests_without_leaking_tokens(sim: Simulator) -> None:
     api(sim, "/courses")
     api(sim, "/courses", n=2)
     requests.get(f"{sim.base_url}/api/v1/courses", headers={"Authorization": "Bearer secret-xyz"}, timeout=5)
+    requests.get(f"{sim.base_url}/api/v1/courses", params={"access_token": "secret-in-query", "include[]": "term"},
+                 timeout=5)
     control(sim, "GET", "stats")  # control traffic is not counted
     stats = control(sim, "GET", "stats").json()
-    assert stats["requests"] == 3 and stats["throttled"] == 0 and stats["bytes"] > 0
-    assert stats["by_token"] == {"user:1": 1, "user:2": 1, "invalid": 1}
-    assert stats["log"][0] == {"method": "GET", "path": "/api/v1/courses", "status": 200, "user": 1}
+    assert stats["requests"] == 4 and stats["throttled"] == 0 and stats["bytes"] > 0
+    assert stats["by_token"] == {"user:1": 1, "user:2": 1, "invalid": 2}
+    # the query is logged as sent (tests check a plan's include[]s), a token in it never
+    assert stats["log"][0] == {"method": "GET", "path": "/api/v1/courses", "status": 200, "user": 1,
+                               "query": [["per_page", "5"]]}
     assert stats["log"][2]["status"] == 401 and stats["log"][2]["user"] is None
+    assert stats["log"][3]["query"] == [["include[]", "term"]]
     text = json.dumps(stats)
-    assert "canvas-sim-token" not in text and "secret-xyz" not in text and "per_page" not in text
+    assert "canvas-sim-token" not in text and "secret-xyz" not in text and "secret-in-query" not in text
     assert control(sim, "POST", "reset_stats").json() == {"ok": True}
     assert sim.stats()["requests"] == 0 and sim.stats()["log"] == []
 

@@ -11,7 +11,8 @@ from canvas.simulator import Simulator, token_for
 from canvas.simulator.scoring import course_scores
 from tests.unit.conftest import ANCHOR
 
-ALL_INCLUDES = ["total_scores", "current_grading_period_scores", "grading_periods", "term", "concluded"]
+ALL_INCLUDES = ["total_scores", "current_grading_period_scores", "grading_periods", "term", "concluded",
+                "grading_scheme", "restrict_quantitative_data"]
 SCORE_KEYS = {"computed_current_score", "computed_final_score", "computed_current_grade", "computed_final_grade"}
 
 
@@ -30,8 +31,14 @@ def test_profile_of_the_demo_student(demo: dict) -> None:
     assert {"id", "short_name", "sortable_name", "primary_email", "login_id", "avatar_url", "locale"} <= set(p)
 
 
+def active(demo: dict) -> list[dict]:
+    return [c for c in demo["courses"] if not c["concluded"]]
+
+
 def test_demo_courses_cover_weighting_hiding_and_periods(demo: dict) -> None:
-    courses = {c["id"]: c for c in demo["courses"]}
+    # six current courses plus three concluded ones in past terms (the archive)
+    assert len(demo["courses"]) == 9
+    courses = {c["id"]: c for c in active(demo)}
     assert len(courses) == 6
     weighted = [c for c in courses.values() if c["apply_assignment_group_weights"]]
     assert weighted and len(weighted) < 6
@@ -119,7 +126,7 @@ def test_api_matches_dataset_and_scores_recompute(anchored_sim: Simulator, demo:
         params={"include[]": ALL_INCLUDES, "per_page": "100", "enrollment_state": "active"},
         timeout=5,
     )
-    assert r.json() == demo["courses"]
+    assert r.json() == active(demo)
     for course in demo["courses"]:
         if course["hide_final_grades"]:
             continue
