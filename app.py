@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from canvas.dashboard import charts, course_view, data, fmt, links
+from canvas.dashboard import changes_ui, charts, course_view, data, fmt, links, stakes_ui
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Overview", "🏠")
@@ -16,8 +16,9 @@ facts = course_view.facts(fr.user_id, fr.version)
 # The current term's courses (archived ones live on the Transcript and under past terms elsewhere).
 courses = course_view.in_term(data.courses(fr.user_id, fr.version), course_view.current_ids(facts))
 grades_since = fr.visit_since or fr.now
-work = course_view.letters_only_work(  # letter-only courses: letters, never points or percentages
-    fmt.enrich(data.overview_work(fr.user_id, fr.version, fr.now, grades_since), fr.now, fr.tz), facts)
+work = stakes_ui.with_stakes(course_view.letters_only_work(  # letter-only courses: letters, never points
+    fmt.enrich(data.overview_work(fr.user_id, fr.version, fr.now, grades_since), fr.now, fr.tz), facts),
+    fr.user_id, fr.version)
 
 # One filtered copy of the rows ahead serves the count, the list and the chart (each whole-frame
 # filter copies every column; the profile showed them adding up).
@@ -38,6 +39,8 @@ c4.metric("Average current score", fmt.pct(average), border=True,
 if left_out:
     st.caption("Left out of the average: " + fmt.md_escape(", ".join(left_out)))
 
+changes_ui.feed(fr, courses)
+
 st.subheader("Next up")
 upcoming = ahead.head(10)
 if upcoming.empty:
@@ -56,6 +59,12 @@ else:
             "points_possible": st.column_config.NumberColumn("Points", format="%g", width=70),
             "link": st.column_config.LinkColumn("Canvas", display_text="Open ↗", width=80),
         })
+
+todo, load = st.columns(2, gap="large")
+with todo:
+    stakes_ui.next_up_list(work, fr.now)
+with load:
+    stakes_ui.load_chart(work, fr.now, fr.tz)
 
 left, right = st.columns(2, gap="large")
 with left:

@@ -77,6 +77,24 @@ class Settings(BaseSettings):
                                            validation_alias=_env("CANVAS_RETAIN_SCORE_CHANGES_DAYS"))
     retain_score_history_days: int = Field(default=400, ge=1, le=36_500,
                                            validation_alias=_env("CANVAS_RETAIN_SCORE_HISTORY_DAYS"))
+    # Notifications (canvas.notify): change events kept this long; sent/failed outbox rows this long (longer
+    # than the longest reminder lead time, 14 days, so a reminder is never queued twice).
+    retain_changes_days: int = Field(default=90, ge=1, le=3650, validation_alias=_env("CANVAS_RETAIN_CHANGES_DAYS"))
+    retain_notifications_days: int = Field(default=30, ge=15, le=3650,
+                                           validation_alias=_env("CANVAS_RETAIN_NOTIFICATIONS_DAYS"))
+    # A sender holds a message this long; Apprise's call is bounded well below it (notify_timeout_s).
+    notify_lease_seconds: float = Field(default=60.0, ge=2, le=3600,
+                                        validation_alias=_env("CANVAS_NOTIFY_LEASE_SECONDS"))
+    notify_max_attempts: int = Field(default=5, ge=1, le=20, validation_alias=_env("CANVAS_NOTIFY_MAX_ATTEMPTS"))
+    # First retry after this long, then doubling (capped at 1 h).
+    notify_retry_base_ms: int = Field(default=30_000, ge=0, le=3_600_000,
+                                      validation_alias=_env("CANVAS_NOTIFY_RETRY_BASE_MS"))
+    notify_poll_ms: int = Field(default=2000, ge=50, le=60_000, validation_alias=_env("CANVAS_NOTIFY_POLL_MS"))
+
+    @property
+    def notify_timeout_s(self) -> float:
+        """Apprise's whole-call bound: a third of the lease, so a live sender never loses its message."""
+        return max(1.0, min(20.0, self.notify_lease_seconds / 3))
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

@@ -22,6 +22,10 @@ _PATTERNS = [
     re.compile(r"(?i)([?&]code=)[^\s&'\"#]+"),
     # Canvas personal tokens look like "<shard>~<64 alphanumerics>".
     re.compile(r"()\b\d{1,6}~[A-Za-z0-9]{20,}\b"),
+    # Notification (Apprise) URLs carry webhook tokens, passwords and topics: only the scheme stays.
+    re.compile(r"(?i)(\b(?:jsons?|forms?|xmls?|ntfys?|discord|tgram|slack|mailtos?|matrixs?|gotifys?|mmosts?|"
+               r"rockets?|msteams|pover|pbul|signals?|whatsapp|apprises?|mqtts?|gchat|twilio|sns|ses|"
+               r"nctalks?|nclouds?|misskeys?|bark|barks|lametric|line|mastodons?|toots?)://)[^\s'\"]+"),
 ]
 
 _secrets: set[str] = set()

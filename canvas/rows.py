@@ -88,3 +88,61 @@ class GradeInputsDoc(TypedDict):
 
     course: dict[str, Any]
     groups: list[dict[str, Any]]
+
+
+# -- change feed and notifications (canvas.db.changes, canvas.db.notify) --------------------------
+ChangeKind = Literal["grade_posted", "grade_changed", "assignment_added", "assignment_removed", "due_date_changed",
+                     "missing_changed", "course_score_changed", "course_concluded"]  # change_events.kind
+OutboxState = Literal["pending", "sending", "sent", "failed"]  # notify_outbox.state
+OutboxKind = Literal["changes", "digest", "reminder", "test"]  # notify_outbox.kind
+DigestMode = Literal["per_sync", "daily"]  # notify_prefs.digest
+
+
+class ChangeEvent(TypedDict):
+    """changes.list_changes(): one thing a sync found different (before/after: number, text, ISO time, bool)."""
+
+    id: int
+    kind: ChangeKind
+    course_id: int
+    assignment_id: int | None
+    title: str
+    before: Any
+    after: Any
+    detected_at: datetime
+    html_url: str | None
+    sync_run_id: int | None
+
+
+class NotifyPrefs(TypedDict):
+    """notify.get_prefs(): what to send and when ("HH:MM" local times; timezone None: the profile's)."""
+
+    kinds: list[str]
+    quiet_start: str | None
+    quiet_end: str | None
+    digest: DigestMode
+    digest_time: str
+    lead_times_minutes: list[int]
+    timezone: str | None
+
+
+class NotifyTarget(TypedDict):
+    """notify.list_targets(): a stored Apprise URL as shown (label only, never the URL)."""
+
+    id: int
+    label: str
+    created_at: datetime
+    last_ok_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+
+
+class NotifyFailure(TypedDict):
+    """notify.recent_failures(): a message given up on."""
+
+    id: int
+    target_id: int
+    label: str
+    kind: OutboxKind
+    attempts: int
+    last_error: str | None
+    failed_at: datetime

@@ -109,12 +109,15 @@ class Worker:
         if not self.opts.once:
             threads.append(threading.Thread(target=self._listen_loop, name="listen", daemon=True))
             threads.append(threading.Thread(target=self._retention_loop, name="retention", daemon=True))
+            threads.append(threading.Thread(target=self._courier().run, name="notify", daemon=True))
         for t in threads:
             t.start()
         pool = ThreadPoolExecutor(max_workers=self.settings.sync_batch_size, thread_name_prefix="sync")
         pending: set[Future[None]] = set()
         try:
             self._loop(pool, pending)
+            if self.opts.once:
+                self._courier().pass_once()  # cron mode: deliver what this pass queued
         except Exception:  # a bug in the loop itself: stop cleanly and let the supervisor restart us
             log.exception("Worker loop failed; shutting down")
             self.exit_code = 1
@@ -123,6 +126,9 @@ class Worker:
             self._drain(pool, pending)
             self._finished.set()
             threads[0].join(timeout=15)  # its last beat must not land after the "stopped" one
+            for t in threads[1:]:
+                if t.name == "notify":  # a message being sent is finished (or times out), not cut off
+                    t.join(timeout=self.settings.notify_timeout_s + 1)
         self._beat(state="stopped")
         log.info("Worker %s stopped (synced %d, failed %d)", wid, self.synced, self.failed)
         return self.exit_code
@@ -240,6 +246,11 @@ class Worker:
                 log.info("Released user %s on shutdown", claim.user_id)
             except errors.DatabaseError:
                 log.warning("Could not release user %s; its lease will expire", claim.user_id)
+
+    def _courier(self):  # -> canvas.notify.courier.Courier
+        from canvas.notify.courier import Courier
+
+        return Courier(self.engine, self.settings, self.cipher, self.opts.worker_id, self.stop)
 
     # -- liveness ------------------------------------------------------------------------------
     def _beat(self, state: str = "running") -> None:

@@ -2,15 +2,16 @@
 
 import streamlit as st
 
-from canvas.dashboard import course_view, fmt, ics, links
+from canvas.dashboard import course_view, fmt, ics, links, notify_ui, stakes_ui
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Assignments", "📝")
 facts = course_view.facts(fr.user_id, fr.version)
 term = course_view.term_picker(facts, "assignments_term")
 # Letter-only courses show (and export) letters, never points or percentages.
-work = course_view.letters_only_work(
-    fmt.enrich(course_view.rows_for("assignments", fr.user_id, fr.version, term, facts), fr.now, fr.tz), facts)
+work = stakes_ui.with_stakes(course_view.letters_only_work(
+    fmt.enrich(course_view.rows_for("assignments", fr.user_id, fr.version, term, facts), fr.now, fr.tz), facts),
+    fr.user_id, fr.version)
 if work.empty:
     st.caption("No assignments cached yet.")
     st.stop()
@@ -33,7 +34,8 @@ st.caption(f"{len(shown)} of {len(work)} assignments · upcoming first, then mos
 st.dataframe(
     shown.assign(result=shown.apply(fmt.score_text, axis=1) if not shown.empty else [])[
         # What, when and its status first: on a phone those are what fits without scrolling the table.
-        ["name", "due_local", "status_label", "course_name", "result", "percent", "link"]],
+        ["name", "due_local", "status_label", "course_name", "result", "percent", "at_stake", "stake_level",
+         "link"]],
     hide_index=True, width="stretch", height=560, placeholder="—", key="assignments_table",
     column_config={
         "name": st.column_config.TextColumn("Assignment", width=200),
@@ -43,6 +45,7 @@ st.dataframe(
         "result": st.column_config.TextColumn("Score", width=80),
         "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%", width=90),
         "link": st.column_config.LinkColumn("Canvas", display_text="Open ↗", width=75),
+        **stakes_ui.column_config(),
     })
 
 export = shown.assign(
@@ -55,7 +58,8 @@ todo = int((shown["unsubmitted"].astype(bool) & shown["due_at"].notna()).sum())
 d1, d2, d3 = st.columns([1, 1, 2], vertical_alignment="center")
 d1.download_button("Download CSV", export.to_csv(index=False).encode("utf-8"), "assignments.csv", "text/csv",
                    on_click="ignore", icon=":material/download:", key="download_csv", width="stretch")
-d2.download_button("Calendar (.ics)", ics.calendar_from_frame(shown, now=fr.now).encode("utf-8"),
+calendar = ics.calendar_from_frame(shown, now=fr.now, lead_times_minutes=notify_ui.lead_times(fr.user_id))
+d2.download_button("Calendar (.ics)", calendar.encode("utf-8"),
                    "canvas-due.ics", "text/calendar", on_click="ignore", icon=":material/calendar_month:",
                    key="download_ics", width="stretch",
                    help="Unsubmitted work with due dates (the filters above apply); "

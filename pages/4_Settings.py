@@ -8,7 +8,7 @@ browser back here with ?code&state); pasted tokens only when the operator allows
 import streamlit as st
 
 from canvas.accounts import pasted_tokens_allowed
-from canvas.dashboard import account_actions, accounts_ui
+from canvas.dashboard import account_actions, accounts_ui, notify_ui
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Settings", "⚙️", needs_user=False)
@@ -33,6 +33,9 @@ else:
     with right:
         account_actions.buttons(u)
     account_actions.confirmations(u, fr.shared)
+
+if fr.user is not None:
+    notify_ui.section(fr)
 
 if fr.shared:
     st.subheader("Connect Canvas")

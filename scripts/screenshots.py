@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,11 +31,11 @@ log = logging.getLogger("screenshots")
 # Page name -> (URL path, viewport height, a text that proves the page drew its content).
 MOBILE = {"width": 390, "height": 844}  # an iPhone 12-15's CSS viewport; one screen, as a phone shows it
 SHOTS = {
-    "overview": ("", 1250, "Next up"),
+    "overview": ("", 2100, "What to do next"),
     "assignments": ("Assignments", 1000, "Download CSV"),
     "grades": ("Grades", 1900, "Course detail"),
     "sync": ("Sync_activity", 1150, "Recent syncs"),
-    "settings": ("Settings", 1000, "Try the demo"),
+    "settings": ("Settings", 1900, "Try the demo"),
     "transcript": ("Transcript", 1300, "GPA by term"),
 }
 
@@ -67,9 +68,17 @@ def _sync_demo(env: dict[str, str], sim: object) -> int:
     ungraded = [a for course_groups in groups.values() for g in course_groups for a in g.get("assignments", [])
                 if a.get("points_possible") and (a.get("submission") or {}).get("submitted_at")
                 and (a.get("submission") or {}).get("score") is None][:6]
+    # The last sync also moves a due date and adds an assignment, so "What changed" shows several kinds.
+    dated = next(a for course_groups in groups.values() for g in course_groups for a in g.get("assignments", [])
+                 if a.get("due_at") and not (a.get("submission") or {}).get("submitted_at"))
     for i, a in enumerate(ungraded):
         sim.mutate(1, "grade", assignment_id=a["id"], score=float(a["points_possible"]) * (0.7 + 0.05 * i))
-        if i % 2 == 1:
+        if i == len(ungraded) - 1:
+            due = datetime.fromisoformat(dated["due_at"].replace("Z", "+00:00")) + timedelta(days=2)
+            sim.mutate(1, "update_assignment", assignment_id=dated["id"], due_at=due.isoformat())
+            sim.mutate(1, "add_assignment", course_id=dated["course_id"], group_id=dated["assignment_group_id"],
+                       name="Pop quiz", points_possible=10)
+        elif i % 2 == 1:
             time.sleep(1.1)
             sync_user_now(engine, settings, user_id, trigger="schedule", owner="screenshots", cipher=cipher)
     sync_user_now(engine, settings, user_id, trigger="manual", owner="screenshots", cipher=cipher)

@@ -9,55 +9,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
-from canvas.errors import HostUnresolved, NotAUrl, UrlRefused
+from canvas.errors import NotAUrl, UrlRefused
+from canvas.netpolicy import Resolver, _allowed, _literal_ip, is_public_address, system_resolver
 
-Resolver = Callable[[str, int], list[str]]
 # A DNS name: dot-separated labels of letters, digits and inner hyphens (IDNs arrive as punycode).
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?")
 
-
-def system_resolver(host: str, port: int) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except socket.gaierror:
-        raise HostUnresolved(f"Canvas host {host!r} could not be resolved") from None
-    return sorted({str(info[4][0]) for info in infos})
-
-
-def _literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """Parse an IP literal in any spelling browsers and libc accept (dotted, decimal, hex, octal)."""
-    h = host.strip("[]")
-    try:
-        return ipaddress.ip_address(h)
-    except ValueError:
-        pass
-    try:
-        # inet_aton accepts 2130706433, 0x7f000001, 0177.0.0.1, 127.1 ...
-        return ipaddress.IPv4Address(socket.inet_aton(h))
-    except (OSError, ValueError):
-        return None
-
-
-def is_public_address(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    shared = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, not covered by is_private
-    return not (
-        addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_multicast
-        or addr.is_reserved or addr.is_unspecified or (addr.version == 4 and addr in shared)
-    )
-
-
-def _allowed(host: str, port: int, default_port: int, allowed_hosts: Iterable[str]) -> bool:
-    names = {host.lower(), f"{host.lower()}:{port}"}
-    if port == default_port:
-        names.add(f"{host.lower()}:{default_port}")
-    return any(a.lower() in names for a in allowed_hosts)
+__all__ = ["CheckedUrl", "Resolver", "check_base_url", "is_public_address", "normalize_base_url", "same_origin",
+           "system_resolver"]
 
 
 @dataclass(frozen=True)
@@ -134,3 +97,4 @@ def same_origin(base_url: str, url: str) -> bool:
 
 def _dport(scheme: str) -> int:
     return 443 if scheme == "https" else 80
+

@@ -1,4 +1,5 @@
-"""`keys rotate`: put a new primary key in the ring and re-encrypt every stored token under it."""
+"""`keys rotate`: put a new primary key in the ring and re-encrypt every stored token (and notification
+URL) under it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     from cryptography.fernet import InvalidToken
 
     from canvas.crypto import TokenCipher, add_primary_key, key_path, load_keyring
-    from canvas.db import jobs, repo
+    from canvas.db import jobs, notify, repo
 
     eng = engine(settings)
     path = key_path(settings)
@@ -28,7 +29,9 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
             except InvalidToken:  # no key in the ring opens this row
                 unreadable.append(user_id)
                 jobs.mark_token_invalid(conn, user_id, "Stored token cannot be decrypted. Reconnect in Settings.")
-    doc = {"rotated": rotated, "unreadable": unreadable, "key_file": str(path)}
+        rotated_targets = notify.rotate_targets(conn, cipher)  # notification URLs use the same key ring
+    doc = {"rotated": rotated, "unreadable": unreadable, "key_file": str(path),
+           "rotated_notification_urls": rotated_targets}
     if args.json:
         emit(doc)
     else:

@@ -20,7 +20,7 @@ EXIT_INTERRUPTED = 130
 DESCRIPTION = "`python -m canvas <command>`: the operator's interface, and the only module that prints."
 
 # Command groups in --help order; each module has `register(subparsers)`.
-GROUPS = ("users", "sync", "export", "grades", "simulate", "gradecalc", "fetch", "keys", "prune")
+GROUPS = ("users", "sync", "changes", "export", "grades", "simulate", "gradecalc", "fetch", "keys", "prune")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -255,3 +255,30 @@ def course_trend(snapshots: pd.DataFrame, graded: pd.DataFrame, tz: ZoneInfo) ->
                        "line": {"color": "#4C78A8", "shape": "hv", "width": 3},
                        "hovertemplate": "%{x|%b %d %H:%M}: %{y:.2f}%<extra></extra>"})
     return _figure(traces, title, height=340, yaxis=_axis_title("Score (%)", rangemode="tozero"))
+
+
+def stakes_per_week(load: pd.DataFrame, first_week: pd.Timestamp, weeks: int = 8) -> go.Figure:
+    """Points of final grades at stake per week, stacked by course (`stakes_data.weekly_load` rows).
+
+    A course's points are percentage points of that course's final grade, so the stack reads as
+    "how much of my grades is decided this week", not a sum with meaning of its own."""
+    title = f"Points at stake per week (next {weeks} weeks)"
+    if load.empty:
+        return _empty(title, "Nothing with points at stake is due")
+    start = pd.Timestamp(first_week).tz_localize(None) if pd.Timestamp(first_week).tzinfo else first_week
+    week_list = [start + pd.Timedelta(weeks=w) for w in range(weeks)]
+    keys = [w.strftime("%Y-%m-%d") for w in week_list]
+    cells = {(c, w.strftime("%Y-%m-%d")): (p, n) for w, c, p, n in
+             zip(load["week"].tolist(), load["course_name"].tolist(), load["points"].tolist(),
+                 load["count"].tolist(), strict=True)}
+    traces = []
+    for i, course in enumerate(sorted({c for c, _ in cells})):
+        name = plot_text(_short(str(course)))
+        values = [cells.get((course, k), (0.0, 0)) for k in keys]
+        traces.append({"type": "bar", "x": keys, "y": [round(p, 2) for p, _ in values], "name": name,
+                       "customdata": [n for _, n in values], "marker": {"color": PALETTE[i % len(PALETTE)]},
+                       "hovertemplate": "Week of %{x}: %{y:.1f} pts in %{customdata} due<extra>" + name
+                                        + "</extra>"})
+    return _figure(traces, title, height=400, barmode="stack", legend={"y": -0.3},
+                   xaxis={"type": "category", "tickvals": keys, "ticktext": [w.strftime("%b %d") for w in week_list]},
+                   yaxis=_axis_title("Points of the final grade"))

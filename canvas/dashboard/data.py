@@ -225,6 +225,12 @@ def snapshots(user_id: int, version: int) -> pd.DataFrame:
 
 
 @guarded
+def grade_inputs(user_id: int, version: int, course_id: int) -> GradeInputsDoc:
+    """One course's raw Canvas JSON (cached per data version): the stakes and the letter-only check."""
+    return _grade_inputs(user_id, version, course_id)
+
+
+@guarded
 def course_grades(user_id: int, version: int, course_id: int) -> whatif_data.CourseGrades | None:
     """One course recomputed by the Canvas-exact calculator (None when it refuses the cached data)."""
     return _course_grades(user_id, version, course_id)

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from canvas.accounts import Identity
 from canvas.config import Settings
-from canvas.dashboard import data, demo, fmt, mobile, signin, status_ui, syncing, visits
+from canvas.dashboard import changes_ui, data, demo, fmt, mobile, signin, status_ui, syncing, visits
 from canvas.errors import CanvasDashboardError, ConfigError
 from canvas.rows import SyncFacts, UserRow
 from canvas.sync.status import SyncStatus, compute_status
@@ -108,6 +108,7 @@ def render_frame(title: str, icon: str, *, needs_user: bool = True) -> Frame:
         _load_status(frame)
         with st.sidebar:
             sync_widget(frame)
+            changes_ui.sidebar(frame, on_feed=title == "Overview")
     else:
         with st.sidebar:
             st.caption("No Canvas account connected yet.")

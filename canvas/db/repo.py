@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table, and_, cast, delete, func, literal, or_
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from canvas import models
+from canvas.db import changes
 from canvas.db import tables as t
 from canvas.rows import AuthKind, RunOutcome, SyncFacts, SyncKind, SyncTrigger
 
@@ -267,6 +268,7 @@ def write_full_sync(conn: Connection, *, user_id: int, run_id: int, data: models
     skipped = data.skipped_ids
     course_ids = [c["canvas_id"] for c in data.courses]
     read = set(course_ids if data.read_course_ids is None else data.read_course_ids)
+    before = changes.before_write(conn, user_id)  # the change feed compares old rows with new ones
     written = _upsert(conn, t.courses, data.courses)
     written += _upsert(conn, t.assignment_groups, data.groups)
     written += _upsert(conn, t.assignments, data.assignments)
@@ -287,6 +289,7 @@ def write_full_sync(conn: Connection, *, user_id: int, run_id: int, data: models
         deleted += conn.execute(delete(table).where(
             table.c.user_id == user_id, table.c.course_id.not_in(kept or [-1]))).rowcount
     snaps = _snapshots(conn, user_id, run_id, data.courses)
+    events = changes.after_write(conn, user_id=user_id, run_id=run_id, before=before, data=data)
     # The data version moves only when something the pages show changed: a resync that found nothing
     # new rewrites no row and leaves every page's cached reads valid.
     name, time_zone = str(data.profile.get("name") or ""), data.profile.get("time_zone")
@@ -298,11 +301,12 @@ def write_full_sync(conn: Connection, *, user_id: int, run_id: int, data: models
         values["archive_listed_at"] = func.coalesce(t.users.c.archive_listed_at, func.now())
     only_if = [] if written + deleted + snaps else [or_(*changed)]
     conn.execute(update(t.users).where(t.users.c.id == user_id, *only_if).values(values))
-    return {"rows_written": written + deleted, "snapshots": snaps}
+    return {"rows_written": written + deleted, "snapshots": snaps, "changes": events}
 
 
-def merge_graded(conn: Connection, *, user_id: int, rows: list[dict[str, Any]]) -> int:
+def merge_graded(conn: Connection, *, user_id: int, rows: list[dict[str, Any]], run_id: int | None = None) -> int:
     """Recent-grades refresh: update only the submission columns of cached assignments."""
+    before = changes.before_graded(conn, user_id, [int(r["canvas_id"]) for r in rows])
     cols = ("score", "grade", "score_hidden", "submitted_at", "graded_at", "posted_at", "workflow_state",
             "late", "missing", "excused", "late_policy_status", "points_deducted", "has_submission")
     changed = 0
@@ -315,6 +319,7 @@ def merge_graded(conn: Connection, *, user_id: int, rows: list[dict[str, Any]]) 
                                         cast(literal(json.dumps(row["raw"].get("submission"))), JSONB))}))
         changed += res.rowcount
     if changed:
+        changes.after_graded(conn, user_id=user_id, run_id=run_id, before=before, rows=rows)
         conn.execute(update(t.users).where(t.users.c.id == user_id).values(
             data_version=t.users.c.data_version + 1))
     return changed

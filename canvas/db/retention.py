@@ -6,6 +6,8 @@
 * `course_score_snapshots`: every change inside the recent window; older ones thinned to the last of
   each UTC day; past the history window only each course's latest stays (the next sync compares
   against it, and the chart ends on it).
+* `change_events` past their window; `notify_outbox` rows sent or given up past theirs (pending ones
+  never go).
 * `oauth_states` past their lifetime; `worker_heartbeats` silent for a week.
 * `course_prefs` (credits, in GPA) of courses no longer in the cache (a dropped course; concluded
   courses stay cached, so their choices stay). `gpa_settings` and `course_prefs` go with their user
@@ -53,6 +55,9 @@ _CANDIDATES = {
           JOIN sync_runs r ON r.user_id = b.user_id AND r.started_at < b.before
          WHERE r.outcome <> 'running' AND r.id <> ALL(CAST(:keep AS bigint[]))""",
     "oauth_states": "SELECT ctid FROM oauth_states WHERE created_at < :oauth_cut",
+    "change_events": "SELECT ctid FROM change_events WHERE detected_at < :events_cut",
+    # Delivered or given-up messages only; a pending or sending one is never lost to retention.
+    "notify_outbox": "SELECT ctid FROM notify_outbox WHERE finished_at < :outbox_cut",
     "worker_heartbeats": "SELECT ctid FROM worker_heartbeats WHERE last_beat < :beat_cut",
     "course_prefs": """
         SELECT p.ctid FROM course_prefs p
@@ -65,6 +70,8 @@ _CUTOFFS = text("""
            now() - make_interval(days => :changes_days) AS changes_cut,
            now() - make_interval(days => :history_days) AS history_cut,
            now() - make_interval(secs => :oauth_s) AS oauth_cut,
+           now() - make_interval(days => :events_days) AS events_cut,
+           now() - make_interval(days => :outbox_days) AS outbox_cut,
            now() - make_interval(secs => :beat_s) AS beat_cut
 """)
 
@@ -91,21 +98,26 @@ class Policy:
     score_history_days: int = 400
     oauth_state_ttl_s: float = OAUTH_STATE_TTL_S
     heartbeat_days: float = HEARTBEAT_KEEP_DAYS
+    change_events_days: int = 90
+    notifications_days: int = 30
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
         return cls(sync_runs_days=settings.retain_sync_runs_days,
                    sync_runs_per_user=settings.retain_sync_runs_per_user,
                    score_changes_days=settings.retain_score_changes_days,
-                   score_history_days=settings.retain_score_history_days)
+                   score_history_days=settings.retain_score_history_days,
+                   change_events_days=settings.retain_changes_days,
+                   notifications_days=settings.retain_notifications_days)
 
     def describe(self) -> str:
         return (f"sync runs older than {self.sync_runs_days} days (keeping each user's last "
                 f"{self.sync_runs_per_user} and latest successful ones, never a running one); score snapshots "
                 f"thinned to the last of each day after {self.score_changes_days} days and to each course's "
                 f"latest after {self.score_history_days} days; OAuth states older than "
-                f"{self.oauth_state_ttl_s / 60:g} min; heartbeats of workers silent for {self.heartbeat_days:g} days; "
-                f"GPA choices for courses no longer cached")
+                f"{self.oauth_state_ttl_s / 60:g} min; change events older than {self.change_events_days} days; "
+                f"sent or failed notifications older than {self.notifications_days} days; heartbeats of workers "
+                f"silent for {self.heartbeat_days:g} days; GPA choices for courses no longer cached")
 
 
 @dataclass
@@ -152,7 +164,9 @@ def prune(engine: Engine, policy: Policy, *, dry_run: bool = False, batch_size: 
 def _params(conn: Connection, policy: Policy) -> dict[str, Any]:
     cuts = conn.execute(_CUTOFFS, {"runs_days": policy.sync_runs_days, "changes_days": policy.score_changes_days,
                                    "history_days": policy.score_history_days, "oauth_s": policy.oauth_state_ttl_s,
-                                   "beat_s": policy.heartbeat_days * 86400.0}).mappings().one()
+                                   "beat_s": policy.heartbeat_days * 86400.0,
+                                   "events_days": policy.change_events_days,
+                                   "outbox_days": policy.notifications_days}).mappings().one()
     rows = conn.execute(_RUN_BOUNDS, {"runs_cut": cuts["runs_cut"],
                                       "per_user": policy.sync_runs_per_user}).all()
     return {**cuts, "users": [r.user_id for r in rows], "before": [r.before for r in rows],

@@ -279,3 +279,90 @@ gpa_settings = Table(
     Column("updated_at", TS, nullable=False, server_default=func.now()),
     CheckConstraint("scale IN ('us4', 'us43', 'percent', 'custom')", name="ck_gpa_settings_scale"),
 )
+
+# -- change feed and notifications (issue 12) ---------------------------------------------------
+# What a sync found different from the previous one, detected by comparing old and new rows in the
+# sync's own transaction (canvas.analysis.changes). Pruned by the retention rule.
+change_events = Table(
+    "change_events",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    _user_fk(),
+    Column("sync_run_id", BigInteger),  # no FK: retention deletes runs, the feed outlives them
+    Column("kind", Text, nullable=False),
+    Column("course_id", BigInteger, nullable=False),
+    Column("assignment_id", BigInteger),
+    Column("title", Text, nullable=False),
+    Column("before", JSONB),
+    Column("after", JSONB),
+    Column("html_url", Text),
+    Column("detected_at", TS, nullable=False, server_default=func.now()),
+    Index("ix_change_events_user_detected", "user_id", "detected_at"),
+    Index("ix_change_events_detected", "detected_at"),
+)
+
+# When the student last looked at the feed (the unseen count and "since your last visit").
+change_seen = Table(
+    "change_seen",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("seen_at", TS, nullable=False, server_default=func.now()),
+)
+
+notify_prefs = Table(
+    "notify_prefs",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("kinds", ARRAY(Text), nullable=False),
+    Column("quiet_start", Text),  # "HH:MM" local time, both or neither
+    Column("quiet_end", Text),
+    Column("digest", Text, nullable=False, server_default="per_sync"),
+    Column("digest_time", Text, nullable=False, server_default="08:00"),
+    Column("lead_times_minutes", ARRAY(Integer), nullable=False, server_default="{}"),
+    Column("timezone", Text),  # None: the Canvas profile's time zone
+    Column("updated_at", TS, nullable=False, server_default=func.now()),
+    CheckConstraint("digest IN ('per_sync', 'daily')", name="ck_notify_prefs_digest"),
+)
+
+# Apprise URLs, Fernet-encrypted and bound to the user like Canvas tokens; `label` is all that is shown.
+notify_targets = Table(
+    "notify_targets",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    _user_fk(),
+    Column("url_ciphertext", LargeBinary, nullable=False),
+    Column("label", Text, nullable=False),
+    Column("created_at", TS, nullable=False, server_default=func.now()),
+    Column("last_ok_at", TS),
+    Column("last_error", Text),
+    Column("last_error_at", TS),
+    Index("ix_notify_targets_user", "user_id"),
+)
+
+# One message for one target. Filled in the sync transaction (or by the reminder scan), drained by
+# workers under a lease + fence like sync_jobs: a killed sender's row is taken over after its lease,
+# and only the holder of the current fence may mark it sent or failed.
+notify_outbox = Table(
+    "notify_outbox",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    _user_fk(),
+    Column("target_id", BigInteger, ForeignKey("notify_targets.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", Text, nullable=False),  # changes | digest | reminder | test
+    Column("dedupe_key", Text, nullable=False),
+    Column("payload", JSONB, nullable=False, server_default="{}"),
+    Column("state", Text, nullable=False, server_default="pending"),
+    Column("deliver_after", TS, nullable=False, server_default=func.now()),
+    Column("attempt", Integer, nullable=False, server_default="0"),
+    Column("fence", BigInteger, nullable=False, server_default="0"),
+    Column("lease_owner", Text),
+    Column("lease_until", TS),
+    Column("last_error", Text),
+    Column("created_at", TS, nullable=False, server_default=func.now()),
+    Column("finished_at", TS),
+    UniqueConstraint("target_id", "dedupe_key", name="uq_notify_outbox_target_key"),
+    CheckConstraint("state IN ('pending', 'sending', 'sent', 'failed')", name="ck_notify_outbox_state"),
+    Index("ix_notify_outbox_due", "deliver_after", postgresql_where=text("state IN ('pending', 'sending')")),
+    Index("ix_notify_outbox_user", "user_id", "created_at"),
+    Index("ix_notify_outbox_finished", "finished_at", postgresql_where=text("finished_at IS NOT NULL")),
+)

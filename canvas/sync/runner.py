@@ -268,7 +268,7 @@ def _recent(engine: Engine, settings: Settings, claim: jobs.Claim, client: Canva
     with _cache_transaction(engine, settings) as conn:
         if not jobs.holds_fence(conn, claim):
             raise errors.LeaseLostError()
-        changed = repo.merge_graded(conn, user_id=claim.user_id, rows=rows)
+        changed = repo.merge_graded(conn, user_id=claim.user_id, rows=rows, run_id=run_id)
         stats = _stats(client, rows_written=changed)
         repo.finish_run(conn, run_id=run_id, outcome="success", stats=stats)
         jobs.complete(conn, claim, interval=settings.sync_interval, full=False)

@@ -41,8 +41,8 @@ def test_dry_run_says_what_would_go_then_prune_removes_exactly_that(cli, engine)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["ran"] is True and doc["dry_run"] is True
-    assert doc["tables"] == {"course_score_snapshots": 2, "sync_runs": 10, "oauth_states": 0, "worker_heartbeats": 0,
-                             "course_prefs": 0}
+    assert doc["tables"] == {"course_score_snapshots": 2, "sync_runs": 10, "oauth_states": 0, "change_events": 0,
+                             "notify_outbox": 0, "worker_heartbeats": 0, "course_prefs": 0}
     assert counts(engine) == (30, 3), "a dry run deletes nothing"
 
     out = cli("prune")

@@ -397,12 +397,12 @@ def test_new_grades_since_the_last_visit(synced, app_env, settings):
     long_ago = datetime.now(UTC) - timedelta(days=3650)
     visits.start_visit(path, synced, long_ago, timedelta(days=1))  # the previous visit, ten years ago
     at = run_page()
-    new = at.dataframe[1].value
+    new = next(df.value for df in at.dataframe if "result" in df.value.columns)
     assert len(new) >= 5
     assert list(new.columns) == ["name", "course_name", "result", "percent"]
     # A reload soon after continues the same visit: the list does not empty itself.
     again = run_page()
-    assert len(again.dataframe[1].value) == len(new)
+    assert len(next(df.value for df in again.dataframe if "result" in df.value.columns)) == len(new)
 
 
 def test_sync_page_lists_a_live_worker(synced, app_env):

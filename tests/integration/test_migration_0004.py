@@ -63,7 +63,7 @@ def test_upgrade_from_0003_keeps_and_backfills_cached_courses(old_db: str) -> No
                          {"u": uid, "c": course["id"], "n": course["name"], "raw": json.dumps(course)})
     engine.dispose()
 
-    upgrade(old_db, "head")
+    upgrade(old_db, "0004")
     engine = create_engine(old_db)
     with engine.begin() as conn:
         rows = {r.canvas_id: r for r in conn.execute(text(

@@ -61,3 +61,63 @@ def test_calendar_from_frame_keeps_only_unsubmitted_dated_rows():
 def test_no_link_means_no_url_line():
     cal = ics.build_calendar([item(link=None, points_possible=None)], now=NOW)
     assert "URL:" not in cal and "Points" not in cal
+
+
+# RFC 5545 §3.3.6 dur-value, as a regular expression of its ABNF (dur-week excluded: we never write it).
+DUR_TIME = r"T(?:\d+H(?:\d+M(?:\d+S)?)?|\d+M(?:\d+S)?|\d+S)"
+DUR_VALUE = rf"[+-]?P(?:\d+D(?:{DUR_TIME})?|{DUR_TIME})"
+
+
+def blocks(cal: str, name: str) -> list[list[str]]:
+    out, current = [], None
+    for line in unfold(cal).split("\r\n"):
+        if line == f"BEGIN:{name}":
+            current = []
+        elif line == f"END:{name}":
+            out.append(current)
+            current = None
+        elif current is not None:
+            current.append(line)
+    return out
+
+
+def test_lead_times_become_one_display_alarm_each_inside_every_event():
+    import re
+
+    cal = ics.build_calendar([item(), item(assignment_id=5, name="Quiz")], now=NOW,
+                             lead_times_minutes=[180, 2880, 180, 0, 1590])
+    events = blocks(cal, "VEVENT")
+    assert len(events) == 2
+    for event in events:
+        assert event.count("BEGIN:VALARM") == 3, "one alarm per distinct positive lead time"
+    alarms = blocks(cal, "VALARM")
+    assert len(alarms) == 6
+    triggers = [line for alarm in alarms for line in alarm if line.startswith("TRIGGER")]
+    assert triggers[:3] == ["TRIGGER;RELATED=START:-P2D", "TRIGGER;RELATED=START:-P1DT2H30M",
+                            "TRIGGER;RELATED=START:-PT3H"]
+    for alarm in alarms:
+        # §3.6.6: a DISPLAY alarm has exactly one ACTION, TRIGGER and DESCRIPTION
+        props = [line.split(":", 1)[0].split(";", 1)[0] for line in alarm]
+        assert sorted(props) == ["ACTION", "DESCRIPTION", "TRIGGER"]
+        assert "ACTION:DISPLAY" in alarm
+        assert re.fullmatch(DUR_VALUE, next(ln for ln in alarm if ln.startswith("TRIGGER")).split(":", 1)[1])
+    assert "DESCRIPTION:Due in 2 days: Lab 7 [BIO 101]" in alarms[0]
+    assert "DESCRIPTION:Due in 1 day 2 hours 30 minutes: Lab 7 [BIO 101]" in alarms[1]
+    for line in cal.split("\r\n"):
+        assert len(line.encode("utf-8")) <= 75
+
+
+def test_no_lead_times_means_no_alarms_and_durations_follow_the_grammar():
+    import re
+
+    assert "VALARM" not in ics.build_calendar([item()], now=NOW)
+    assert "VALARM" not in ics.build_calendar([item()], now=NOW, lead_times_minutes=[0, -5])
+    for minutes, text in [(45, "PT45M"), (60, "PT1H"), (1440, "P1D"), (1441, "P1DT1M"), (10080, "P7D"),
+                          (1500, "P1DT1H")]:
+        assert ics.duration(minutes) == text
+        assert re.fullmatch(DUR_VALUE, text)
+
+
+def test_calendar_from_frame_passes_the_lead_times():
+    df = pd.DataFrame([{**item(), "unsubmitted": True}])
+    assert ics.calendar_from_frame(df, now=NOW, lead_times_minutes=[60]).count("BEGIN:VALARM") == 1
