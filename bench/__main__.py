@@ -22,8 +22,8 @@ from bench.common import ROOT, Context, machine
 from canvas.db.scratch import ScratchServer
 
 # Order matters: worker_scale hands its largest database to db_growth (ctx.shared["scale_db"]) and its
-# time per user to notify_cost.
-SECTIONS = ["sync_compare", "dashboard_speed", "worker_scale", "notify_cost", "db_growth"]
+# time per user to notify_cost; school_scale reads db_growth's history per user for its model.
+SECTIONS = ["sync_compare", "dashboard_speed", "worker_scale", "notify_cost", "db_growth", "school_scale"]
 
 HEADER = """# Benchmarks
 

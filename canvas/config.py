@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     retry_backoff_ms: int = Field(default=1000, ge=0, le=60_000, validation_alias=_env("CANVAS_RETRY_BACKOFF_MS"))
     min_request_interval_ms: int = Field(default=0, ge=0, le=10_000,
                                          validation_alias=_env("CANVAS_MIN_REQUEST_INTERVAL_MS"))
+    # A school's budget toward its Canvas: requests per second per Canvas host, summed over every
+    # worker replica (shared through PostgreSQL; canvas.db.budget). Off (None) for personal use.
+    host_max_rps: float | None = Field(default=None, gt=0, le=10_000, validation_alias=_env("CANVAS_HOST_MAX_RPS"))
+    # Permits taken per database round trip; 1 is exact, more saves round trips on big fleets.
+    host_permit_batch: int = Field(default=1, ge=1, le=50, validation_alias=_env("CANVAS_HOST_PERMIT_BATCH"))
     # The demo's simulated Canvas listens here (0: any free port) so demo accounts survive restarts.
     demo_port: int = Field(default=8765, ge=0, le=65535, validation_alias=_env("CANVAS_DEMO_PORT"))
     dashboard_mode: Literal["personal", "shared"] = Field(

@@ -28,6 +28,7 @@ from canvas.crypto import TokenCipher
 from canvas.db import jobs, retention
 from canvas.db.engine import make_engine
 from canvas.db.session import listen
+from canvas.sync.hostbudget import host_permits
 from canvas.sync.runner import retry_base, run_claimed
 
 log = logging.getLogger("canvas.worker")
@@ -90,6 +91,7 @@ class Worker:
         self.exit_code = 0
         self.abandoned = False  # threads still stuck in a request after shutdown (process must hard-exit)
         self.cipher = TokenCipher.from_settings(settings)
+        self.permits = host_permits(engine, settings)  # None unless CANVAS_HOST_MAX_RPS is set
         self.current: dict[int, jobs.Claim] = {}
         self._lock = threading.Lock()
         self.synced = 0
@@ -206,7 +208,7 @@ class Worker:
         ok = False
         try:
             run_claimed(self.engine, self.settings, claim, trigger="schedule", owner=self.opts.worker_id,
-                        cipher=self.cipher, cancel=self.cancel)
+                        cipher=self.cipher, cancel=self.cancel, permit=self.permits)
             ok = True
         except errors.Cancelled:
             log.info("User %s: released on shutdown", claim.user_id)

@@ -4,9 +4,11 @@
 # Uses an embedded PostgreSQL unless DATABASE_URL points at a server. Extra args go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  # Browser tests drive Debian's chromium (no browser download); without it they are skipped.
-  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null) || echo "chromium not installed; browser tests will skip"
+if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ]; } && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  # Browser tests drive Debian's chromium (no browser download); the two-replica test puts Debian's
+  # nginx in front of the dashboard (deploy/). Without them those tests are skipped.
+  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji nginx >/dev/null) \
+    || echo "chromium/nginx not installed; browser tests will skip"
 fi
 bash scripts/bootstrap.sh
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -67,6 +68,7 @@ class CanvasClient:
                  sleep: Callable[[float], None] = time.sleep,
                  on_request: Callable[[], None] | None = None,
                  pin: tuple[str, int, Sequence[str]] | None = None,
+                 permit: Callable[[], None] | None = None,
                  deadline: float | None = None) -> None:
         register_secret(token)  # whatever happens next, this string never reaches a log line
         self.base_url = base_url.rstrip("/")
@@ -78,6 +80,7 @@ class CanvasClient:
         self._sleep = sleep
         self._on_request = on_request
         self.deadline = deadline  # time.monotonic() by which every request, retries included, has ended
+        self._permit = permit  # the host's shared budget (canvas.api.permits), when one is set
         self._session = transport.pinned_session(pin, session)
         self.limiter = RateLimiter(max_in_flight=max_in_flight, min_interval=min_interval, sleep=sleep)
         self.stats = RequestStats()
@@ -90,13 +93,15 @@ class CanvasClient:
     @classmethod
     def from_settings(cls, checked: CheckedUrl, token: str, settings: Settings, *,
                       on_request: Callable[[], None] | None = None,
-                      min_interval_s: float | None = None, deadline: float | None = None) -> CanvasClient:
+                      min_interval_s: float | None = None,
+                      permit: Callable[[str], None] | None = None, deadline: float | None = None) -> CanvasClient:
         """The one place settings become a client: timeout, retries, in-flight cap, pacing, deadline."""
         return cls.for_checked(
             checked, token, timeout=settings.request_timeout_s, max_attempts=settings.sync_max_retries,
             max_in_flight=settings.max_in_flight, backoff_base=settings.retry_backoff_ms / 1000,
             min_interval=settings.min_request_interval_ms / 1000 if min_interval_s is None else min_interval_s,
-            on_request=on_request, deadline=deadline)
+            on_request=on_request, deadline=deadline,
+            permit=None if permit is None else partial(permit, f"{checked.host}:{checked.port}"))
 
     def close(self) -> None:
         self._session.close()
@@ -114,6 +119,8 @@ class CanvasClient:
             raise errors.BadResponseError(0, path, "link to another host refused")
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         with self.limiter.slot():
+            if self._permit is not None:
+                self._permit()  # may wait for the host's budget: the hook below sees a shutdown after it
             if self._on_request is not None:
                 self._on_request()
             try:

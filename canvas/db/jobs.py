@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, text
 
+from canvas.db import schedule
 from canvas.rows import SyncKind
 
 NOTIFY_CHANNEL = "canvas_sync_requested"
@@ -120,13 +121,12 @@ def holds_fence(conn: Connection, claim: Claim) -> bool:
 
 
 def complete(conn: Connection, claim: Claim, *, interval: timedelta, full: bool) -> None:
-    # Jitter (up to 10% of the interval) spreads a thousand users' due times apart.
-    conn.execute(text("""
+    # Due again at the user's own phase of the interval (canvas.db.schedule): users spread evenly.
+    conn.execute(text(f"""
         UPDATE sync_jobs SET state = 'idle', lease_owner = NULL, lease_until = NULL, attempt = 0,
                last_error = NULL,
                last_ok_at = CASE WHEN :full THEN now() ELSE last_ok_at END,
-               due_at = CASE WHEN :full THEN now() + make_interval(secs => :iv * (1 + random() * 0.1))
-                             ELSE due_at END
+               due_at = CASE WHEN :full THEN {schedule.NEXT_DUE_SQL} ELSE due_at END
          WHERE user_id = :u AND fence = :f
     """), {"u": claim.user_id, "f": claim.fence, "iv": interval.total_seconds(), "full": full})
 

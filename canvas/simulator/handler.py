@@ -88,6 +88,7 @@ class Handler(BaseHTTPRequestHandler):
     # --- plumbing -------------------------------------------------------------
 
     def _dispatch(self, method: str) -> None:
+        arrived = time.time()  # before the simulated latency: the host's request rate counts arrivals
         url = urlsplit(self.path)
         path = url.path.rstrip("/") or "/"  # Rails ignores a trailing slash
         length = int(self.headers.get("content-length") or 0)
@@ -105,10 +106,10 @@ class Handler(BaseHTTPRequestHandler):
         reply = self._api(method, path, query, token, n)
         # recorded before replying, so a client that has its answer also sees it in stats()
         if reply is None:  # "reset" fault: drop the connection without a reply
-            self.sim.record(method, path, 0, n, label, 0, query)
+            self.sim.record(method, path, 0, n, label, 0, query, at=arrived)
             self._reset()
             return
-        self.sim.record(method, path, reply.status, n, label, len(reply.body), query)
+        self.sim.record(method, path, reply.status, n, label, len(reply.body), query, at=arrived)
         self._send(reply, head=method == "HEAD")
 
     def _token(self, query: list[tuple[str, str]]) -> str | None:

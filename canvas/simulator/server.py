@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from collections import Counter, deque
 from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
@@ -28,6 +29,7 @@ from canvas.simulator.throttle import Throttle, ThrottleConfig
 
 log = logging.getLogger(__name__)
 TOKEN_PREFIX = "canvas-sim-token-"
+ARRIVALS_KEPT = 2_000_000  # request arrival times kept for rate checks (16 MB at most)
 _TOKEN = re.compile(re.escape(TOKEN_PREFIX) + r"([1-9][0-9]{0,8})")
 
 
@@ -220,12 +222,15 @@ class Simulator:
 
     def record(
         self, method: str, path: str, status: int, user: int | None, label: str, nbytes: int,
-        query: list[tuple[str, str]] | None = None,
+        query: list[tuple[str, str]] | None = None, at: float | None = None,
     ) -> None:
+        at = time.time() if at is None else at  # arrival (wall clock): what a host's rate is measured on
         # the query as sent (tests check the plan's include[]s), never a token passed in it
         params = [[k, v] for k, v in query or () if k != "access_token"]
         with self._stats_lock:
             self._requests += 1
+            self._per_second[int(at)] += 1
+            self._arrivals.append(at)
             self._by_token[label] += 1
             self._bytes += nbytes
             self._log.append({"method": method, "path": path, "status": status, "user": user, "query": params})
@@ -242,7 +247,13 @@ class Simulator:
                 "throttled": self._throttled,
                 "bytes": self._bytes,
                 "log": list(self._log),
+                "per_second": dict(sorted(self._per_second.items())),
             }
+
+    def arrivals(self) -> list[float]:
+        """Arrival times (epoch seconds) of the API requests since the last reset, in order."""
+        with self._stats_lock:
+            return sorted(self._arrivals)
 
     def reset_stats(self) -> None:
         with self._stats_lock:
@@ -251,6 +262,8 @@ class Simulator:
             self._throttled = 0
             self._bytes = 0
             self._log: deque[dict[str, Any]] = deque(maxlen=self._log_limit)
+            self._per_second: Counter[int] = Counter()
+            self._arrivals: deque[float] = deque(maxlen=ARRIVALS_KEPT)
 
     def info(self) -> dict[str, Any]:
         return {

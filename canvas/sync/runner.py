@@ -43,11 +43,12 @@ class SyncResult:
 
 
 def make_client(settings: Settings, base_url: str, token: str, on_request: Callable[[], None] | None = None,
-                min_interval_s: float | None = None, deadline: float | None = None) -> CanvasClient:
+                min_interval_s: float | None = None, permit: Callable[[str], None] | None = None,
+                deadline: float | None = None) -> CanvasClient:
     # The URL policy is checked again before every sync, not only when the URL was saved.
     checked = check_base_url(base_url, settings.allowed_hosts)
     return CanvasClient.from_settings(checked, token, settings, on_request=on_request, min_interval_s=min_interval_s,
-                                      deadline=deadline)
+                                      permit=permit, deadline=deadline)
 
 
 class _LeaseKeeper:
@@ -141,8 +142,10 @@ def claim_or_busy(engine: Engine, user_id: int, owner: str, ttl: float, kind: Sy
 
 
 def run_claimed(engine: Engine, settings: Settings, claim: jobs.Claim, *, trigger: SyncTrigger, owner: str,
-                cipher: TokenCipher, cancel: threading.Event | None = None) -> SyncResult:
+                cipher: TokenCipher, cancel: threading.Event | None = None,
+                permit: Callable[[str], None] | None = None) -> SyncResult:
     """Run the claimed job to its end; always leaves a finished sync_runs row and a released job.
+    `permit(host)`: waits for the Canvas host's shared request budget (the worker's, when set).
 
     The run ends within `settings.sync_deadline_s` whatever Canvas does: the fetch runs in a helper
     thread and this thread waits for it, the deadline, a shutdown (`cancel`) or the student's
@@ -160,7 +163,7 @@ def run_claimed(engine: Engine, settings: Settings, claim: jobs.Claim, *, trigge
         with _LeaseKeeper(engine, claim, settings.lease_seconds, cancel) as keeper:
             # Personal token: decrypted. OAuth: refreshed first when it would expire during the run.
             token = access_token_for(engine, settings, cipher, user.id, min_ttl=SYNC_MIN_TTL)
-            client = make_client(settings, user.base_url, token, keeper, deadline=deadline)
+            client = make_client(settings, user.base_url, token, keeper, permit=permit, deadline=deadline)
             with client:
                 if claim.kind == "recent":
                     return _recent(engine, settings, claim, client, run_id, keeper, deadline)

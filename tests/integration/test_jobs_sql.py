@@ -3,6 +3,7 @@ dead tokens, "sync now" requests, heartbeats; and the fence check inside the run
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import timedelta
 from typing import Any
@@ -53,8 +54,8 @@ def test_users_synced_less_than_stale_after_ago_are_not_claimed_unless_requested
     complete(engine, claim(engine)[0])
     j = job(engine, uid)
     assert j.state == "idle" and j.last_ok_at is not None
-    # Due again after the interval, spread by up to 10% jitter.
-    assert INTERVAL <= j.due_in <= INTERVAL * 1.1 + timedelta(seconds=5)
+    # Due again at the user's own phase, at least half an interval and at most one and a half away.
+    assert INTERVAL / 2 <= j.due_in <= INTERVAL * 1.5 + timedelta(seconds=5)
     assert claim(engine) == []
 
     run_sql(engine, "UPDATE sync_jobs SET due_at = now() - interval '1 s', "
@@ -366,3 +367,27 @@ def test_the_cache_write_is_refused_when_another_worker_took_over_during_the_fet
     j = job(engine, uid)
     assert (j.state, j.lease_owner, j.fence, j.attempt) == ("running", "fast", taken[0].fence, 1), \
         "the new owner's job is untouched (attempt 1 is its takeover, not the loser's failure)"
+
+
+def test_finished_users_are_due_again_spread_evenly_over_the_interval(engine) -> None:
+    """A school that connects everyone at once must not burst at the top of every cycle: 60 users
+    finished in the same second fall due across the whole next interval, each at its own phase."""
+    uids = [new_user(engine, k) for k in range(60)]
+    for c in claim(engine, batch=100):
+        complete(engine, c)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT user_id, extract(epoch FROM due_at)::float8 AS due, "
+                                 "extract(epoch FROM now())::float8 AS now FROM sync_jobs "
+                                 "WHERE user_id = ANY(:u)"), {"u": uids}).all()
+    iv = INTERVAL.total_seconds()
+    offsets = sorted(r.due - r.now for r in rows)
+    assert iv / 2 <= offsets[0] and offsets[-1] <= iv * 1.5 + 5
+    gaps = [b - a for a, b in itertools.pairwise(offsets)]
+    assert max(gaps) < 3 * iv / len(uids), "no stretch of the interval is left without users"
+    # the same user finishing again later keeps its phase: exactly one interval on, in steady state
+    first = {r.user_id: r.due for r in rows}
+    run_sql(engine, "UPDATE sync_jobs SET state = 'running', fence = fence + 1 WHERE user_id = :u", u=uids[0])
+    fence = job(engine, uids[0]).fence
+    with engine.begin() as conn:
+        jobs.complete(conn, jobs.Claim(uids[0], fence, "full"), interval=INTERVAL, full=True)
+    assert abs(job(engine, uids[0]).due_at.timestamp() - first[uids[0]]) < 1.0

@@ -1,7 +1,7 @@
 """sync progress and cancel: courses done of courses on the running sync_runs row, a cancel request
 
 Revision ID: 0013
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-06 02:30:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
