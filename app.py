@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from canvas.dashboard import changes_ui, charts, course_view, data, fmt, stakes_ui
+from canvas.dashboard import changes_ui, charts, course_view, data, fmt, links, stakes_ui
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Overview", "🏠")
@@ -31,7 +31,9 @@ new_grades = fmt.newly_graded(work, grades_since)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Active courses", len(courses), border=True)
 c2.metric("Due in the next 7 days", due_week, border=True, help="Work not yet submitted")
+links.card_link(links.DUE_WEEK, "See what is due", c2)
 c3.metric("Missing", missing, border=True, help="Canvas marks these missing")
+links.card_link(links.MISSING, "See what is missing", c3)
 c4.metric("Average current score", fmt.pct(average), border=True,
           help="Mean of Canvas's current score over the courses that show one (never a recomputation)")
 if left_out:
@@ -42,17 +44,18 @@ changes_ui.feed(fr, courses)
 st.subheader("Next up")
 upcoming = ahead.head(10)
 if upcoming.empty:
-    st.caption("Nothing due. 🎉")
+    st.caption(":material/celebration: Nothing due.")
 else:
     st.dataframe(
+        # What and when first: on a phone those two columns are what fits without scrolling the table.
         upcoming.assign(when=upcoming["due_at"].map(lambda d: fmt.relative(d, fr.now)))[
-            ["due_local", "when", "name", "course_name", "points_possible", "link"]],
-        hide_index=True, width="stretch", key="next_up",
+            ["name", "when", "due_local", "course_name", "points_possible", "link"]],
+        hide_index=True, width="stretch", placeholder="—", key="next_up",
         column_config={
-            "due_local": st.column_config.DatetimeColumn("Due", format="ddd MMM D, h:mm a", width=170),
-            "when": st.column_config.TextColumn("", width=90),
-            "name": st.column_config.TextColumn("Assignment", width=320),
-            "course_name": st.column_config.TextColumn("Course", width=230),
+            "name": st.column_config.TextColumn("Assignment", width=230),
+            "when": st.column_config.TextColumn("Due", width=90),
+            "due_local": st.column_config.DatetimeColumn("Date", format="ddd MMM D, h:mm A", width=160),
+            "course_name": st.column_config.TextColumn("Course", width=240),
             "points_possible": st.column_config.NumberColumn("Points", format="%g", width=70),
             "link": st.column_config.LinkColumn("Canvas", display_text="Open ↗", width=80),
         })
@@ -65,7 +68,8 @@ with load:
 
 left, right = st.columns(2, gap="large")
 with left:
-    st.plotly_chart(charts.due_timeline(ahead, fr.now, fr.tz), width="stretch", key="due_timeline")
+    st.plotly_chart(charts.due_timeline(ahead, fr.now, fr.tz), width="stretch", key="due_timeline",
+                    config=charts.PLOTLY_CONFIG)
 with right:
     since = fr.visit_since.astimezone(fr.tz) if fr.visit_since else None
     st.subheader("New grades")
@@ -76,7 +80,7 @@ with right:
         shown = new_grades.head(8)
         st.dataframe(
             shown.assign(result=shown.apply(fmt.score_text, axis=1))[["name", "course_name", "result", "percent"]],
-            hide_index=True, width="stretch", key="new_grades",
+            hide_index=True, width="stretch", placeholder="—", key="new_grades",
             column_config={
                 "name": st.column_config.TextColumn("Assignment", width=160),
                 "course_name": st.column_config.TextColumn("Course", width=110),

@@ -69,6 +69,17 @@ def disconnect_account(engine: Engine, *, user_id: int) -> None:
         repo.clear_token(conn, user_id=user_id)
 
 
+def delete_account(engine: Engine, settings: Settings, cipher: TokenCipher, *, user_id: int) -> None:
+    """"Delete my data": revoke an OAuth grant at Canvas (best effort), then remove the user row;
+    the cache, history, job and snapshots go with it (ON DELETE CASCADE)."""
+    with engine.connect() as conn:
+        row = repo.token_row(conn, user_id)
+    if row is not None and row.auth_kind == "oauth":
+        disconnect_oauth_account(engine, settings, cipher, user_id=user_id)
+    with engine.begin() as conn:
+        repo.delete_user(conn, user_id=user_id)
+
+
 # -- shared mode: Canvas OAuth2 ----------------------------------------------------------------------
 
 

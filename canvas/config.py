@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(default=3, ge=1, le=8, validation_alias=_env("CANVAS_MAX_IN_FLIGHT"))
     # A worker that stops renewing for this long loses the user to another worker.
     lease_seconds: float = Field(default=60.0, ge=1, le=3600, validation_alias=_env("CANVAS_SYNC_LEASE_SECONDS"))
+    # A whole sync (every request, retries included) ends within this; a hung Canvas fails the run
+    # here instead of holding "Syncing" for minutes (a student's sync takes a few seconds).
+    sync_deadline_s: float = Field(default=45.0, ge=1, le=3600, validation_alias=_env("CANVAS_SYNC_DEADLINE_SECONDS"))
     retry_backoff_ms: int = Field(default=1000, ge=0, le=60_000, validation_alias=_env("CANVAS_RETRY_BACKOFF_MS"))
     min_request_interval_ms: int = Field(default=0, ge=0, le=10_000,
                                          validation_alias=_env("CANVAS_MIN_REQUEST_INTERVAL_MS"))

@@ -187,3 +187,21 @@ class LeaseLostError(CanvasDashboardError):
 
 class Cancelled(CanvasDashboardError):
     """The sync was cancelled because the process is shutting down."""
+
+
+class SyncTimedOut(TransportError):
+    """The sync did not finish within its overall deadline (CANVAS_SYNC_DEADLINE_SECONDS)."""
+
+    retryable = False  # the deadline is for the whole run: retrying inside it would only overrun it
+
+
+class CancelRequested(CanvasDashboardError):
+    """The student cancelled the sync; the cache is left as it was."""
+
+
+class NotAUrl(UrlRefused):
+    """That is not a web address."""
+
+
+class HostUnresolved(UrlRefused):
+    """The Canvas host name could not be resolved (no such site, or no DNS)."""

@@ -11,7 +11,7 @@ import ipaddress
 import socket
 from collections.abc import Callable, Iterable
 
-from canvas.errors import UrlRefused
+from canvas.errors import HostUnresolved, UrlRefused
 
 Resolver = Callable[[str, int], list[str]]
 
@@ -20,7 +20,7 @@ def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror:
-        raise UrlRefused(f"Canvas host {host!r} could not be resolved") from None
+        raise HostUnresolved(f"Canvas host {host!r} could not be resolved") from None
     return sorted({str(info[4][0]) for info in infos})
 
 

@@ -60,6 +60,8 @@ class SyncFacts(TypedDict):
     courses: int
     assignments: int
     last_success: datetime | None
+    retry_at: datetime | None  # sync_jobs.due_at: when the next automatic try is due
+    worker_alive: bool  # without a live worker nothing retries by itself (only Sync now)
 
 
 class RunningRun(TypedDict):

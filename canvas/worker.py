@@ -212,6 +212,8 @@ class Worker:
             ok = True
         except errors.Cancelled:
             log.info("User %s: released on shutdown", claim.user_id)
+        except errors.CancelRequested:
+            log.info("User %s: sync cancelled from the dashboard; the cache is unchanged", claim.user_id)
         except errors.LeaseLostError:
             log.warning("User %s: lease lost; result discarded (another worker owns it)", claim.user_id)
         except errors.TokenUnusable as exc:

@@ -9,7 +9,7 @@ from canvas.sync.status import ago
 fr = render_frame("Grades", "📈")
 refresh = refresh_grades_if_stale(fr)
 if refresh in ("worker", "app"):
-    st.toast("Grades are over 6 h old: fetching recently posted grades…", icon="🔄")
+    st.toast("Grades are over 6 h old: fetching recently posted grades…", icon=":material/sync:")
 
 facts = course_view.facts(fr.user_id, fr.version)
 term = course_view.term_picker(facts, "grades_term")
@@ -27,9 +27,10 @@ if courses.empty:
 st.caption(f"Scores as Canvas reports them · last sync {ago(fr.status.last_sync if fr.status else None, fr.now)}")
 left, right = st.columns(2, gap="large")
 with left:
-    st.plotly_chart(charts.course_scores(courses), width="stretch", key="course_scores")
+    st.plotly_chart(charts.course_scores(courses), width="stretch", key="course_scores", config=charts.PLOTLY_CONFIG)
 with right:
-    st.plotly_chart(charts.score_history(history, fr.tz), width="stretch", key="score_history")
+    st.plotly_chart(charts.score_history(history, fr.tz), width="stretch", key="score_history",
+                    config=charts.PLOTLY_CONFIG)
 
 st.subheader("Course detail")
 names = dict(zip(courses["course_id"], courses["name"], strict=True))
@@ -56,7 +57,8 @@ with whatif_slot:
 # You vs class, where Canvas sends statistics (never for letter-only courses: no numbers there).
 if cg is not None and not cg.class_stats.empty and int(course_id) not in letter_only:
     st.subheader("You vs class")
-    st.plotly_chart(class_stats.figure(cg.class_stats), width="stretch", key="you_vs_class")
+    st.plotly_chart(class_stats.figure(cg.class_stats), width="stretch", key="you_vs_class",
+                    config=charts.PLOTLY_CONFIG)
 
 # The group statistics are numbers (hidden in letter-only courses) and a recomputation (opt-in when
 # the course hides its totals).
@@ -66,7 +68,7 @@ if int(course_id) not in letter_only and recomputed:
     g1, g2 = st.columns(2, gap="large")
     with g1:
         st.plotly_chart(charts.group_breakdown(groups, recomputed=cg is not None), width="stretch",
-                        key="group_breakdown")
+                        key="group_breakdown", config=charts.PLOTLY_CONFIG)
     with g2:
         st.dataframe(groups[["name", "weight", "score", "possible", "percent", "dropped"]], hide_index=True,
                      width="stretch", key="groups_table",
@@ -75,17 +77,19 @@ if int(course_id) not in letter_only and recomputed:
                          "weight": st.column_config.NumberColumn("Weight", format="%g%%"),
                          "score": st.column_config.NumberColumn("Points", format="%.2f"),
                          "possible": st.column_config.NumberColumn("of", format="%g"),
-                         "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.1f%%"),
+                         "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.2f%%"),
                          "dropped": st.column_config.NumberColumn("Dropped", format="%d"),
                      })
     t1, t2 = st.columns(2, gap="large")
     with t1:
         contrib = (whatif_data.group_contributions(cg.inputs, cg.result, cg.names) if cg
                    else whatif_data.group_contributions_empty())
-        st.plotly_chart(charts.group_contribution(contrib), width="stretch", key="group_contribution")
+        st.plotly_chart(charts.group_contribution(contrib), width="stretch", key="group_contribution",
+                        config=charts.PLOTLY_CONFIG)
     with t2:
         course_history = history[history["course_id"] == course_id] if not history.empty else history
-        st.plotly_chart(charts.course_trend(course_history, graded, fr.tz), width="stretch", key="course_trend")
+        st.plotly_chart(charts.course_trend(course_history, graded, fr.tz), width="stretch", key="course_trend",
+                        config=charts.PLOTLY_CONFIG)
 
 st.subheader("All courses")
-st.plotly_chart(charts.score_distribution(work), width="stretch", key="score_distribution")
+st.plotly_chart(charts.score_distribution(work), width="stretch", key="score_distribution", config=charts.PLOTLY_CONFIG)

@@ -8,7 +8,7 @@ browser back here with ?code&state); pasted tokens only when the operator allows
 import streamlit as st
 
 from canvas.accounts import pasted_tokens_allowed
-from canvas.dashboard import accounts_ui, notify_ui
+from canvas.dashboard import account_actions, accounts_ui, notify_ui
 from canvas.dashboard.frame import render_frame
 
 fr = render_frame("Settings", "⚙️", needs_user=False)
@@ -29,11 +29,10 @@ else:
         st.text(f"Token:   {u['token_hint'] or '(none saved)'}" if u["has_token"] else "Token:   (disconnected)")
         if u["token_state"] == "invalid":
             st.error("Canvas refused the saved connection. Connect Canvas again below." if fr.shared else
-                     "Canvas rejected the saved token. Paste a new one below to reconnect.", icon="⚠️")
+                     "Canvas rejected the saved token. Paste a new one below to reconnect.", icon=":material/warning:")
     with right:
-        st.button("Disconnect", key="disconnect", icon="🔌", disabled=not u["has_token"],
-                  on_click=accounts_ui.disconnect, args=(int(u["id"]),),
-                  help="Forget the token; the cached data stays viewable")
+        account_actions.buttons(u)
+    account_actions.confirmations(u, fr.shared)
 
 if fr.user is not None:
     notify_ui.section(fr)
@@ -45,23 +44,30 @@ if fr.shared:
     with st.form("oauth_connect", border=True):
         st.text_input("Canvas URL", key="oauth_url", placeholder="https://school.instructure.com",
                       value=str(fr.user["base_url"]) if fr.user else "")
-        st.form_submit_button("Connect Canvas", icon="🔗", type="primary", on_click=accounts_ui.start_connect)
+        st.form_submit_button("Connect Canvas", icon=":material/link:", type="primary",
+                              on_click=accounts_ui.start_connect)
     authorize = accounts_ui.authorize_url(fr.identity)
     if authorize:
-        st.link_button("Continue to Canvas", authorize, icon="↗️", type="primary")
+        st.link_button("Continue to Canvas", authorize, icon=":material/open_in_new:", type="primary")
         st.caption("Canvas asks you to authorize the dashboard, then sends you back to this page.")
 
 if pasting:
-    st.subheader("Or paste an access token" if fr.shared else "Connect Canvas")
-    with st.form("connect", clear_on_submit=True, border=True):
+    st.subheader("Or paste an access token" if fr.shared else
+                 "Connect a different Canvas account" if fr.user is not None else "Connect Canvas")
+    account_actions.replace_warning(fr.user, fr.shared)
+    # What was typed stays after a failed check (the token field is emptied once it is saved).
+    with st.form("connect", clear_on_submit=False, border=True):
         st.text_input("Canvas URL", key="connect_url", placeholder="https://school.instructure.com")
         st.text_input("Access token", key="connect_token", type="password",
                       help="Canvas → Account → Settings → New access token. It is checked with Canvas before "
                            "it is saved, stored encrypted, and never shown again.")
-        st.form_submit_button("Check and save", icon="🔐", type="primary", on_click=accounts_ui.connect)
+        st.form_submit_button("Check and save", icon=":material/lock:", type="primary", on_click=accounts_ui.connect)
 
 if not fr.shared:
     st.subheader("No Canvas account at hand?")
     st.write("The demo starts a simulated Canvas inside the dashboard with a student who has six courses, "
              "then syncs it, so every page fills in within seconds.")
-    st.button("Try the demo", key="try_demo", icon="🚀", on_click=accounts_ui.try_demo)
+    if fr.user is not None:
+        st.caption("The demo is a separate account: the dashboard switches to it (pick this one again under "
+                   "Account in the sidebar).")
+    st.button("Try the demo", key="try_demo", icon=":material/rocket_launch:", on_click=accounts_ui.try_demo)

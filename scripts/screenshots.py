@@ -5,7 +5,8 @@
 Starts a throw-away embedded PostgreSQL (or uses DATABASE_URL when set: its data is left alone except
 for the demo student it adds), the simulated Canvas, syncs the demo student a few times (posting
 some grades in between so the score history has a shape), runs `streamlit run app.py`, and saves
-one PNG per page with headless chromium (/usr/bin/chromium; no browser download).
+one PNG per page with headless chromium (/usr/bin/chromium; no browser download): at desktop width
+(<page>.png) and at a phone's 390 px (<page>-mobile.png, sidebar collapsed as a phone shows it).
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ sys.path.insert(0, str(ROOT))
 log = logging.getLogger("screenshots")
 
 # Page name -> (URL path, viewport height, a text that proves the page drew its content).
+MOBILE = {"width": 390, "height": 844}  # an iPhone 12-15's CSS viewport; one screen, as a phone shows it
 SHOTS = {
     "overview": ("", 2100, "What to do next"),
     "assignments": ("Assignments", 1000, "Download CSV"),
     "grades": ("Grades", 1900, "Course detail"),
-    "sync": ("Sync_activity", 1150, "Sync history"),
+    "sync": ("Sync_activity", 1150, "Recent syncs"),
     "settings": ("Settings", 1900, "Try the demo"),
     "transcript": ("Transcript", 1300, "GPA by term"),
 }
@@ -91,7 +93,7 @@ def _wait_painted(page) -> None:  # page: a Playwright Page
     tables = page.locator('[data-testid="stDataFrame"]')
     for i in range(tables.count()):
         tables.nth(i).locator("canvas").first.wait_for(timeout=30_000)
-    time.sleep(1.5)  # grids draw their cells a few frames after the canvas appears
+    time.sleep(3.0)  # grids and charts draw a few frames after their canvas appears (1.5 s caught blank ones)
 
 
 def main() -> int:
@@ -120,15 +122,19 @@ def main() -> int:
             stack.callback(worker.terminate)
             with streamlit_server(env, log_path=tmp / "streamlit.log") as base, browser() as b:
                 for name, (path, height, marker) in SHOTS.items():
-                    page = b.new_page(viewport={"width": 1440, "height": height})
-                    page.goto(f"{base}/{path}")
-                    page.get_by_text("Up to date").first.wait_for(timeout=60_000)
-                    page.get_by_text(marker).first.wait_for(timeout=60_000)
-                    _wait_painted(page)
-                    target = args.out / f"{name}.png"
-                    page.screenshot(path=str(target))
-                    page.close()
-                    log.info("saved %s", target.relative_to(ROOT) if target.is_relative_to(ROOT) else target)
+                    for suffix, viewport, mobile in (("", {"width": 1440, "height": height}, False),
+                                                     ("-mobile", MOBILE, True)):
+                        page = b.new_page(viewport=viewport, is_mobile=mobile, has_touch=mobile)
+                        page.goto(f"{base}/{path}")
+                        # the sidebar (with the status) is collapsed on a phone: wait for the page itself
+                        if not mobile:
+                            page.get_by_text("Up to date").first.wait_for(timeout=60_000)
+                        page.get_by_text(marker).first.wait_for(timeout=60_000)
+                        _wait_painted(page)
+                        target = args.out / f"{name}{suffix}.png"
+                        page.screenshot(path=str(target))
+                        page.close()
+                        log.info("saved %s", target.relative_to(ROOT) if target.is_relative_to(ROOT) else target)
     finally:
         if os.environ.get("KEEP_TMP"):
             log.info("kept %s", tmp)

@@ -68,7 +68,8 @@ class CanvasClient:
                  sleep: Callable[[float], None] = time.sleep,
                  on_request: Callable[[], None] | None = None,
                  pin: tuple[str, int, Sequence[str]] | None = None,
-                 permit: Callable[[], None] | None = None) -> None:
+                 permit: Callable[[], None] | None = None,
+                 deadline: float | None = None) -> None:
         register_secret(token)  # whatever happens next, this string never reaches a log line
         self.base_url = base_url.rstrip("/")
         self._token = token
@@ -78,6 +79,7 @@ class CanvasClient:
         self._backoff_max = backoff_max
         self._sleep = sleep
         self._on_request = on_request
+        self.deadline = deadline  # time.monotonic() by which every request, retries included, has ended
         self._permit = permit  # the host's shared budget (canvas.api.permits), when one is set
         self._session = transport.pinned_session(pin, session)
         self.limiter = RateLimiter(max_in_flight=max_in_flight, min_interval=min_interval, sleep=sleep)
@@ -92,13 +94,13 @@ class CanvasClient:
     def from_settings(cls, checked: CheckedUrl, token: str, settings: Settings, *,
                       on_request: Callable[[], None] | None = None,
                       min_interval_s: float | None = None,
-                      permit: Callable[[str], None] | None = None) -> CanvasClient:
-        """The one place settings become a client: timeout, retries, in-flight cap, pacing."""
+                      permit: Callable[[str], None] | None = None, deadline: float | None = None) -> CanvasClient:
+        """The one place settings become a client: timeout, retries, in-flight cap, pacing, deadline."""
         return cls.for_checked(
             checked, token, timeout=settings.request_timeout_s, max_attempts=settings.sync_max_retries,
             max_in_flight=settings.max_in_flight, backoff_base=settings.retry_backoff_ms / 1000,
             min_interval=settings.min_request_interval_ms / 1000 if min_interval_s is None else min_interval_s,
-            on_request=on_request,
+            on_request=on_request, deadline=deadline,
             permit=None if permit is None else partial(permit, f"{checked.host}:{checked.port}"))
 
     def close(self) -> None:
@@ -121,8 +123,15 @@ class CanvasClient:
                 self._permit()  # may wait for the host's budget: the hook below sees a shutdown after it
             if self._on_request is not None:
                 self._on_request()
-            resp, content = transport.send(self._session, "GET", url, path, timeout=self._timeout,
-                                           params=params, headers=headers)
+            try:
+                resp, content = transport.send(self._session, "GET", url, path, timeout=self._time_left(path),
+                                               params=params, headers=headers)
+            except errors.TransportError:
+                self.stats.record(0, False, None)  # a request that got no reply was still sent
+                if self.deadline is not None and time.monotonic() >= self.deadline - 0.05:
+                    # its timeout was what was left of the deadline: the run is out of time
+                    raise errors.SyncTimedOut(f"gave up on {path}: the sync's time limit was reached") from None
+                raise
         remaining, _cost = responses.rate_headers(resp.headers)
         self.limiter.observe(remaining)
         body = transport.text_of(resp, content)
@@ -133,8 +142,23 @@ class CanvasClient:
             raise error
         return responses.parse_json(body, path), responses.next_link(resp.headers)
 
+    def _time_left(self, path: str) -> float:
+        """This request's timeout: the usual one, cut to what is left of the overall deadline."""
+        if self.deadline is None:
+            return self._timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0.05:
+            raise errors.SyncTimedOut(f"gave up on {path}: the sync's time limit was reached")
+        return min(self._timeout, left)
+
     # -- retries -------------------------------------------------------------------------------
     def _wait(self, state: RetryCallState) -> float:
+        wait = self._backoff(state)
+        if self.deadline is not None:  # never sleep past the deadline; the next try then gives up at once
+            wait = max(0.0, min(wait, self.deadline - time.monotonic()))
+        return wait
+
+    def _backoff(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         expo = min(self._backoff_max, self._backoff_base * 2.0 ** (state.attempt_number - 1))
         if isinstance(exc, errors.RateLimitedError):

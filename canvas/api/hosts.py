@@ -8,12 +8,16 @@ addresses are refused unless the host[:port] is in CANVAS_ALLOWED_HOSTS (the sim
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
-from canvas.errors import UrlRefused
+from canvas.errors import NotAUrl, UrlRefused
 from canvas.netpolicy import Resolver, _allowed, _literal_ip, is_public_address, system_resolver
+
+# A DNS name: dot-separated labels of letters, digits and inner hyphens (IDNs arrive as punycode).
+_HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?")
 
 __all__ = ["CheckedUrl", "Resolver", "check_base_url", "is_public_address", "normalize_base_url", "same_origin",
            "system_resolver"]
@@ -37,7 +41,12 @@ def check_base_url(url: str, allowed_hosts: Iterable[str] = (),
                    resolver: Resolver | None = system_resolver) -> CheckedUrl:
     """Check a Canvas base URL against the policy and resolve it once (raise UrlRefused saying why)."""
     raw = url.strip()
-    parts = urlsplit(raw if "://" in raw else f"https://{raw}")
+    if not raw or any(c.isspace() for c in raw):
+        raise NotAUrl(f"{raw!r} is not a web address")
+    try:
+        parts = urlsplit(raw if "://" in raw else f"https://{raw}")
+    except ValueError:
+        raise NotAUrl(f"{raw!r} is not a web address") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
         raise UrlRefused(f"Canvas URL must use https, not {scheme!r}")
@@ -47,7 +56,9 @@ def check_base_url(url: str, allowed_hosts: Iterable[str] = (),
         raise UrlRefused("Canvas URL must be just the site, e.g. https://school.instructure.com")
     host = (parts.hostname or "").lower()
     if not host:
-        raise UrlRefused("Canvas URL has no host")
+        raise NotAUrl("Canvas URL has no host")
+    if ":" not in host and _literal_ip(host) is None and not _HOSTNAME.fullmatch(host):
+        raise NotAUrl(f"{host!r} is not a web address")
     try:
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError:
@@ -55,7 +66,8 @@ def check_base_url(url: str, allowed_hosts: Iterable[str] = (),
     default_port = 443 if scheme == "https" else 80
     allowed = _allowed(host, port, default_port, allowed_hosts)
     if scheme == "http" and not allowed:
-        raise UrlRefused(f"Canvas URL must use https ({host} is not in CANVAS_ALLOWED_HOSTS)")
+        # (the operator may allow plain http for a host with CANVAS_ALLOWED_HOSTS; a student can't)
+        raise UrlRefused("Canvas URL must use https://, not plain http")
     literal = _literal_ip(host)
     if literal is not None and not allowed:
         raise UrlRefused(f"Canvas URL must name a host, not an IP address ({host})")
@@ -67,7 +79,7 @@ def check_base_url(url: str, allowed_hosts: Iterable[str] = (),
         if not allowed:
             for address in addresses:
                 if not is_public_address(ipaddress.ip_address(address.split("%")[0])):
-                    raise UrlRefused(f"Canvas host {host} resolves to a non-public address")
+                    raise UrlRefused(f"{host} points to a private (non-public) network address")
     netloc = host if ":" not in host else f"[{host}]"
     if parts.port and port != default_port:
         netloc += f":{port}"

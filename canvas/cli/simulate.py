@@ -18,8 +18,11 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(sub: Any) -> None:
+    from canvas.simulator.cli import CONTROLS  # the fault and mutation recipes, shown by --help
+
     sp = command(sub, "simulate", cmd_simulate, "run the simulated Canvas (demo data, test double)")
-    sp.add_argument("--port", type=int, default=8765)
-    sp.add_argument("--seed", type=int, default=1)
-    sp.add_argument("--latency-ms", type=int, default=0)
-    sp.add_argument("--host", default="127.0.0.1")
+    sp.epilog, sp.formatter_class = CONTROLS, argparse.RawDescriptionHelpFormatter
+    sp.add_argument("--port", type=int, default=8765, help="TCP port (0 = any free port)")
+    sp.add_argument("--seed", type=int, default=1, help="data seed (same seed, same data)")
+    sp.add_argument("--latency-ms", type=int, default=0, help="delay added to each API request")
+    sp.add_argument("--host", default="127.0.0.1", help="address to bind")

@@ -36,6 +36,7 @@ from canvas.crypto import TokenCipher, token_hint
 from canvas.dashboard import data, demo, signin, syncing
 from canvas.dashboard.fmt import md_escape
 from canvas.db import jobs, repo
+from canvas.messages import connect_failed
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def connect() -> None:
     url = str(st.session_state.get("connect_url") or "").strip()
     token = str(st.session_state.get("connect_token") or "").strip()
     if not url or not token:
-        _say("error", "Enter both the Canvas URL and an access token.")
+        _say("error", connect_failed("missing"))
         return
     try:
         if identity is None:
@@ -95,22 +96,33 @@ def connect() -> None:
         else:
             connected = connect_pasted_for_identity(engine, settings, data.cipher(), base_url=url, token=token,
                                                     identity=identity)
-    except errors.UrlRefused as exc:
-        _say("error", f"That URL is not allowed: {md_escape(exc)}")
-        return
     except errors.AccountTaken:
         _say("error", "This Canvas account is already connected to another sign-in on this dashboard.")
         return
-    except errors.AuthError:
-        _say("error", "Canvas rejected this token (invalid, expired or revoked). Nothing was saved.")
+    except (errors.UrlRefused, errors.CanvasError) as exc:
+        _say("error", connect_error(exc))  # the form keeps what was typed (clear_on_submit=False)
         return
-    except errors.CanvasError as exc:
-        _say("error", f"Could not reach Canvas: {type(exc).__name__}. Nothing was saved.")
-        return
+    st.session_state["connect_token"] = ""  # saved (encrypted): the field need not hold it any longer
     _select(connected.user_id)
     note = _request_first_sync(engine, settings, connected.user_id)
     _say("success", f"Connected as {md_escape(connected.name or 'student')} ({md_escape(connected.base_url)}). "
                     f"{note}")
+
+
+def connect_error(exc: Exception) -> str:
+    """One sentence per way the live check can fail: not a URL, no such host, not allowed (why),
+    unreachable, too slow, token rejected, not Canvas."""
+    if isinstance(exc, errors.NotAUrl):
+        return connect_failed("not_a_url")
+    if isinstance(exc, errors.HostUnresolved):
+        return connect_failed("unresolved")
+    if isinstance(exc, errors.UrlRefused):
+        return connect_failed("not_allowed", md_escape(str(exc).rstrip(".")))
+    if isinstance(exc, errors.AuthError):
+        return connect_failed("rejected")
+    if isinstance(exc, errors.TransportError):
+        return connect_failed("too_slow" if "timed out" in str(exc) else "unreachable")
+    return connect_failed("not_canvas")
 
 
 def connect_pasted_for_identity(engine: Engine, settings: Settings, cipher: TokenCipher, *, base_url: str,
@@ -167,7 +179,7 @@ def try_demo() -> None:
         connected = demo.start_demo(data.engine(), data.settings(), data.cipher())
     except Exception as exc:
         log.warning("demo failed: %s", exc)
-        _say("error", f"The demo could not start: {type(exc).__name__}: {md_escape(str(exc)[:200])}")
+        _say("error", "The demo could not start (the simulated Canvas did not come up): try again in a moment.")
         return
     _select(connected.user_id)
     _say("success", f"Demo connected as {md_escape(connected.name)}. The first sync is running: open the Overview in a "
@@ -243,7 +255,7 @@ def handle_oauth_callback(identity: Identity | None) -> bool:
     except errors.ConfigError as exc:
         _say("error", f"Connect Canvas is not set up on this server: {md_escape(exc)}")
     except errors.CanvasError as exc:
-        _say("error", f"Could not reach Canvas: {type(exc).__name__}. Nothing was saved.")
+        _say("error", connect_error(exc))
     else:
         note = _request_first_sync(engine, settings, connected.user_id)
         _say("success", f"Connected as {md_escape(connected.name or 'student')} "

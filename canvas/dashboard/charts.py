@@ -38,6 +38,8 @@ def _figure(traces: list[dict[str, Any]], title: str, height: int = 360, **layou
 def _layout_dict(title: str, height: int = 360) -> dict[str, Any]:
     return {"title": {"text": title, "x": 0, "xanchor": "left"}, "height": height,
             "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+            # axis titles get room however narrow the screen (at 390 px the left one was cut)
+            "yaxis": {"automargin": True}, "xaxis": {"automargin": True},
             "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}}
 
 
@@ -77,12 +79,16 @@ def course_scores(courses: pd.DataFrame) -> go.Figure:
         values = df[col]
         traces.append({"type": "bar", "y": labels, "x": values, "name": name, "orientation": "h",
                        "marker": {"color": color}, "textposition": "auto", "customdata": full,
-                       "text": [f"{v:.1f}%" if pd.notna(v) else "hidden" for v in values],
+                       "text": [f"{v:.2f}%" if pd.notna(v) else "hidden" for v in values],
                        "hovertemplate": "%{customdata}<br>" + name + ": %{x:.2f}%<extra></extra>"})
     top = max(100.0, float(df[["current_score", "final_score"]].max().max()))
     return _figure(traces, title, height=max(300, 110 + 55 * len(df)), barmode="group",
                    xaxis=_axis_title("Score (%)", range=[0, top]), yaxis={"automargin": True},
                    legend={"traceorder": "reversed", "y": 1.0, "yanchor": "bottom", "xanchor": "right", "x": 1})
+
+
+HISTORY_NOTE = "Builds up as syncs see your scores change"
+PLOTLY_CONFIG = {"displayModeBar": False}  # no toolbar over the chart titles (a phone has room for neither)
 
 
 def score_history(snapshots: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
@@ -100,8 +106,10 @@ def score_history(snapshots: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
                        "line": {"color": PALETTE[i % len(PALETTE)], "shape": "hv"},
                        "hovertemplate": name + "<br>%{x|%b %d %H:%M}: %{y:.2f}%<extra></extra>",
                        "legendgroup": str(cid)})
-    return _figure(traces, title, height=400, yaxis=_axis_title("Current score (%)"),
-                   xaxis=_time_window(df["taken_at"].dt.tz_convert(tz)))
+    fig = _figure(traces, title, height=400, yaxis=_axis_title("Current score (%)"),
+                  xaxis=_time_window(df["taken_at"].dt.tz_convert(tz)), margin={"t": 70})
+    fig.layout.title.subtitle.text = HISTORY_NOTE  # history is what syncs saw: say so under the title
+    return fig
 
 
 def score_distribution(assignments: pd.DataFrame) -> go.Figure:
@@ -134,7 +142,7 @@ def group_breakdown(groups: pd.DataFrame, recomputed: bool = True) -> go.Figure:
         label = plot_text(_short(str(name), 32))
         labels.append(f"{label} ({weight:g}%)" if pd.notna(weight) and weight else label)
     bar = {"type": "bar", "y": labels, "x": df["percent"], "orientation": "h", "marker": {"color": "#4C78A8"},
-           "text": [f"{v:.1f}%" for v in df["percent"]], "textposition": "auto",
+           "text": [f"{v:.2f}%" for v in df["percent"]], "textposition": "auto",
            "hovertemplate": "%{y}: %{x:.2f}%<extra></extra>"}
     return _figure([bar], title, height=max(220, 70 + 40 * len(df)),
                    xaxis=_axis_title("Score so far (%)", range=[0, max(100.0, float(df["percent"].max()))]),
@@ -150,7 +158,7 @@ def due_timeline(assignments: pd.DataFrame, now: datetime, tz: ZoneInfo, days: i
     df = assignments[["course_name", "due_at", "unsubmitted"]]  # filter three columns, not all of them
     df = df[df["unsubmitted"].astype(bool) & df["due_at"].notna() & (df["due_at"] >= now) & (df["due_at"] <= end)]
     if df.empty:
-        return _empty(title, "Nothing due in the next two weeks 🎉")
+        return _empty(title, "Nothing due in the next two weeks")
     start = pd.Timestamp(now).tz_convert(tz).normalize()
     days_local = [(start + pd.Timedelta(days=d)) for d in range(days + 1)]
     all_days = [d.strftime("%Y-%m-%d") for d in days_local]
@@ -208,16 +216,17 @@ def group_contribution(contrib: pd.DataFrame) -> go.Figure:
                        "marker": {"color": PALETTE[i % len(PALETTE)]},
                        "text": [f"{x:.1f}" if x >= 4 else "" for x in xs], "textposition": "inside",
                        "insidetextanchor": "middle",
-                       "hovertemplate": name + "<br>%{y}: +%{x:.2f} points<extra></extra>"})
+                       "hovertemplate": name + "<br>%{y}: +%{x:.2f} percentage points<extra></extra>"})
     missed = []
     for v, _ in variants:
         part = contrib[contrib["variant"] == v]
         missed.append(max(0.0, float(part["available"].sum() - part["earned"].sum())) if not part.empty else 0.0)
     traces.append({"type": "bar", "y": labels, "x": missed, "name": "Not earned", "orientation": "h",
                    "marker": {"color": "#E6E6E6"},
-                   "hovertemplate": "%{y}: %{x:.2f} points not earned<extra></extra>"})
-    return _figure(traces, title, height=300, barmode="stack", xaxis={"range": [0, 100], "ticksuffix": " pts"},
-                   yaxis={"automargin": True}, legend={"y": -0.2, "traceorder": "normal"})
+                   "hovertemplate": "%{y}: %{x:.2f} percentage points not earned<extra></extra>"})
+    return _figure(traces, title, height=320, barmode="stack",
+                   xaxis={"range": [0, 100], "ticksuffix": "", **_axis_title("Percentage points of the grade")},
+                   yaxis={"automargin": True}, legend={"y": -0.3, "traceorder": "normal"})
 
 
 def course_trend(snapshots: pd.DataFrame, graded: pd.DataFrame, tz: ZoneInfo) -> go.Figure:

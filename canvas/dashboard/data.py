@@ -47,8 +47,9 @@ def db_down(exc: BaseException) -> None:
     detail = (exc.detail if isinstance(exc, DatabaseError) else "") or str(exc).strip()
     detail = detail.splitlines()[0] if detail else name
     log.warning("database unavailable: %s", detail)
-    st.error(DB_DOWN, icon="🛑")
-    st.caption(f"Details: {name}: {detail[:300]}")
+    st.error(DB_DOWN, icon=":material/database_off:")
+    with st.expander("Details for the operator"):
+        st.caption(f"{name}: {detail[:300]}")
     st.stop()
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -20,6 +22,7 @@ from canvas.accounts import Connected, connect_account
 from canvas.config import Settings
 from canvas.crypto import TokenCipher
 from canvas.dashboard import syncing
+from canvas.db import demo_history
 
 log = logging.getLogger("canvas.dashboard.demo")
 
@@ -89,6 +92,40 @@ def start_demo(engine: Engine, settings: Settings, cipher: TokenCipher) -> Conne
     base_url = sim.base_url  # type: ignore[attr-defined]
     demo = demo_settings(settings, base_url)
     connected = connect_account(engine, demo, cipher, base_url=base_url, token=token_for(DEMO_STUDENT))
+    _seed_history(engine, sim, connected.user_id)
     syncing.request_sync(engine, demo, connected.user_id, kind="full", cipher=cipher, in_app=True,
                           trigger="demo")
     return connected
+
+
+HISTORY_WEEKS = 4
+
+
+def history_points(courses: list[dict[str, Any]], now: datetime, weeks: int = HISTORY_WEEKS) -> list[dict[str, Any]]:
+    """A few weeks of weekly scores that end near each course's score today (deterministic), so the
+    demo's "Current score over time" has a shape on first look. Pure."""
+    points = []
+    for course in courses:
+        score = next((e.get("computed_current_score") for e in course.get("enrollments") or []
+                      if e.get("type") == "student"), None)
+        if score is None:
+            continue
+        for week in range(weeks, 0, -1):
+            wobble = ((int(course["id"]) * 7 + week * 13) % 9 - 4) * 0.9  # -3.6 .. +3.6 points
+            drift = week * 1.2 * (1 if int(course["id"]) % 2 else -1)  # some courses climb, some slip
+            value = max(0.0, min(110.0, float(score) - drift + wobble))
+            points.append({"course_id": int(course["id"]), "taken_at": now - timedelta(weeks=week),
+                           "current_score": round(value, 2)})
+    return points
+
+
+def _seed_history(engine: Engine, sim: object, user_id: int) -> None:
+    """Back-fill the demo student's score history once (a simulator run elsewhere has no dataset here)."""
+    dataset = getattr(sim, "dataset", None)
+    if dataset is None:
+        return
+    with engine.begin() as conn:
+        if demo_history.has_history(conn, user_id=user_id):
+            return
+        demo_history.add_snapshots(conn, user_id=user_id,
+                                   points=history_points(dataset(DEMO_STUDENT)["courses"], datetime.now(UTC)))

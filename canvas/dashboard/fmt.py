@@ -18,13 +18,14 @@ import pandas as pd
 from canvas.analysis import status as rules
 
 STATUSES = rules.STATUSES
+# Plain words: the table cells are drawn on a canvas, where an emoji is a box without an emoji font.
 STATUS_LABELS: dict[rules.Status, str] = {
-    "upcoming": "📅 Upcoming",
-    "past_due": "⏰ Past due",
-    "missing": "❗ Missing",
-    "submitted": "📤 Submitted",
-    "graded": "✅ Graded",
-    "excused": "➖ Excused",
+    "upcoming": "Upcoming",
+    "past_due": "Past due",
+    "missing": "Missing",
+    "submitted": "Submitted",
+    "graded": "Graded",
+    "excused": "Excused",
 }
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -92,7 +93,10 @@ def relative(ts: datetime | pd.Timestamp | None, now: datetime) -> str:
     return f"in {amount}" if future else f"{amount} ago"
 
 
-def pct(value: float | None, digits: int = 1) -> str:
+SCORE_DIGITS = 2  # every score percentage on every page, as Canvas shows them (79.64%)
+
+
+def pct(value: float | None, digits: int = SCORE_DIGITS) -> str:
     if value is None or pd.isna(value):
         return "—"
     return f"{value:.{digits}f}%"

@@ -19,20 +19,23 @@ from sqlalchemy import Engine
 
 from canvas.accounts import Identity
 from canvas.config import Settings
-from canvas.dashboard import changes_ui, data, demo, fmt, signin, syncing, visits
+from canvas.dashboard import changes_ui, data, demo, fmt, mobile, signin, status_ui, syncing, visits
 from canvas.errors import CanvasDashboardError, ConfigError
-from canvas.rows import RunningRun, SyncFacts, UserRow
-from canvas.sync.status import SyncStatus, ago, compute_status
+from canvas.rows import SyncFacts, UserRow
+from canvas.sync.status import SyncStatus, compute_status
 
 APP_NAME = "Canvas Dashboard"
 PAGES = (
-    ("app.py", "Overview", "🏠"),
-    ("pages/1_Assignments.py", "Assignments", "📝"),
-    ("pages/2_Grades.py", "Grades", "📈"),
-    ("pages/3_Sync_activity.py", "Sync & activity", "🔄"),
-    ("pages/5_Transcript.py", "Transcript", "🎓"),
-    ("pages/4_Settings.py", "Settings", "⚙️"),
+    ("app.py", "Overview", ":material/home:"),
+    ("pages/1_Assignments.py", "Assignments", ":material/assignment:"),
+    ("pages/2_Grades.py", "Grades", ":material/trending_up:"),
+    ("pages/3_Sync_activity.py", "Sync & activity", ":material/sync:"),
+    ("pages/5_Transcript.py", "Transcript", ":material/school:"),
+    ("pages/4_Settings.py", "Settings", ":material/settings:"),
 )
+# Pages still pass an emoji; on screen it becomes the Material icon (no emoji font needed).
+_MATERIAL = {"🏠": ":material/home:", "📝": ":material/assignment:", "📈": ":material/trending_up:",
+             "🔄": ":material/sync:", "⚙️": ":material/settings:", "🎓": ":material/school:"}
 SETTINGS_PAGE = PAGES[-1][0]
 POLL_SECONDS = 2.0
 DEFAULT_VISIT_WINDOW = timedelta(days=7)
@@ -70,12 +73,14 @@ class Frame:
 
 def render_frame(title: str, icon: str, *, needs_user: bool = True) -> Frame:
     """Draw the shared frame; stops the run with a clear message when there is nothing to show."""
+    icon = _MATERIAL.get(icon, icon)
+    # "auto": open on desktop, collapsed under Streamlit's mobile breakpoint (a phone sees the page).
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide",
-                       initial_sidebar_state="expanded")
+                       initial_sidebar_state="auto")
     try:
         settings = data.settings()
     except ConfigError as exc:
-        st.error(f"**The configuration is invalid.** {exc}", icon="🛑")
+        st.error(f"**The configuration is invalid.** {exc}", icon=":material/error:")
         st.stop()
     identity = None
     if settings.dashboard_mode == "shared":
@@ -84,9 +89,10 @@ def render_frame(title: str, icon: str, *, needs_user: bool = True) -> Frame:
         if identity is None:
             signin.sign_in_page()
     with st.sidebar:
-        st.markdown(f"### 🎓 {APP_NAME}")
+        st.markdown(f"### :material/school: {APP_NAME}")
         for path, label, page_icon in PAGES:
             st.page_link(path, label=label, icon=page_icon)
+        mobile.close_sidebar_after_navigation()
         st.divider()
     try:
         engine = data.engine()
@@ -160,12 +166,12 @@ def require_user(frame: Frame) -> None:
         return
     if frame.shared:
         st.info("**Welcome!** Connect your Canvas account in Settings to see your courses, assignments and "
-                "grades here.", icon="👋")
-        st.page_link(SETTINGS_PAGE, label="Open Settings", icon="⚙️")
+                "grades here.", icon=":material/waving_hand:")
+        st.page_link(SETTINGS_PAGE, label="Open Settings", icon=":material/settings:")
         st.stop()
     st.info("**Welcome!** Connect your Canvas account in Settings, or try the demo there: it starts a "
-            "simulated Canvas and fills this dashboard in a few seconds.", icon="👋")
-    st.page_link(SETTINGS_PAGE, label="Open Settings", icon="⚙️")
+            "simulated Canvas and fills this dashboard in a few seconds.", icon=":material/waving_hand:")
+    st.page_link(SETTINGS_PAGE, label="Open Settings", icon=":material/settings:")
     st.stop()
 
 
@@ -193,19 +199,8 @@ def _visit_since(frame: Frame) -> datetime:
 
 
 def _data_banner(frame: Frame) -> None:
-    status = frame.status
-    if status is None:
-        return
-    age = ago(status.last_sync, frame.now)
-    if not frame.has_data:
-        if status.state == "error":
-            st.error(fmt.md_escape(status.error), icon="⚠️")
-        elif status.state == "syncing" or syncing.running_here(frame.user_id):
-            st.info("The first sync is running: this page fills in as soon as it commits.", icon="🔄")
-        else:
-            st.info("Nothing cached yet: press **Sync now** in the sidebar to fetch your courses.", icon="📭")
-    elif status.state == "error":
-        st.warning(f"{fmt.md_escape(status.error)} Showing the cached data from **{age}**.", icon="⚠️")
+    status_ui.banner(frame.facts, frame.status, frame.has_data, syncing.running_here(frame.user_id), frame.now,
+                     frame.tz)
 
 
 # -- the sidebar sync widget ---------------------------------------------------------------------
@@ -215,16 +210,17 @@ def _on_sync_click(user_id: int, base_url: str) -> None:
     try:
         result = syncing.request_sync(data.engine(), demo.settings_for(settings, base_url), user_id, kind="full",
                                       cipher=data.cipher(), in_app=demo.is_demo_user(base_url, settings))
-    except Exception as exc:
-        st.session_state["sync_feedback"] = ("error", f"Could not request a sync: {type(exc).__name__}")
+    except Exception:
+        st.session_state["sync_feedback"] = ("error", "Could not ask for a sync (the database did not answer): "
+                                                      "try again in a moment.")
         return
-    icon = "⚠️" if result.outcome == "refused" else "🔄"
+    icon = ":material/warning:" if result.outcome == "refused" else ":material/sync:"
     st.session_state["sync_feedback"] = (icon, result.message)
 
 
 def sync_widget(frame: Frame) -> None:
     user: Mapping[str, Any] = frame.user or {}
-    st.button("Sync now", key="sync_now", icon="🔄", type="primary", width="stretch",
+    st.button("Sync now", key="sync_now", icon=":material/sync:", type="primary", width="stretch",
               on_click=_on_sync_click, args=(frame.user_id, str(user.get("base_url") or "")),
               disabled=not user.get("has_token") or user.get("token_state") != "valid",
               help="Fetch your courses, assignments and grades from Canvas now" if user.get("has_token")
@@ -232,42 +228,24 @@ def sync_widget(frame: Frame) -> None:
     feedback = st.session_state.pop("sync_feedback", None)
     if feedback:
         icon, message = feedback
-        st.toast(message, icon=icon if icon != "error" else "❌")
-    sync_status(frame.user_id, frame.settings.sync_stale_after_ms)
+        st.toast(message, icon=icon if icon != "error" else ":material/error:")
+    sync_status(frame.user_id, frame.settings.sync_stale_after_ms, frame.settings.sync_deadline_s,
+                frame.tz.key)
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def sync_status(user_id: int, stale_after_ms: int) -> None:
+def sync_status(user_id: int, stale_after_ms: int, deadline_s: float = 45.0, tz_name: str = "UTC") -> None:
     """Polls the one-row status; when the data version moves, reruns the whole page with fresh data."""
     try:
         facts = data.read_sync_facts(user_id)
     except Exception:
-        st.caption("⚠️ Database unreachable: status unknown")
+        st.caption(":material/warning: The database is not answering: status unknown")
         return
     if facts is None:
         return
     status = compute_status(facts, timedelta(milliseconds=stale_after_ms))
-    here = syncing.running_here(user_id)
-    syncing_now = status.state == "syncing" or here
-    with st.container(key="sync_status", border=True):
-        if syncing_now:
-            st.markdown("**🔄 Syncing**")
-            run = _safe_running_run(user_id)
-            started = run["started_at"] if run else None
-            elapsed = (facts["db_now"] - started).total_seconds() if started else 0.0
-            kind = run["kind"] if run else "full"
-            st.progress(min(0.95, elapsed / 20.0 + 0.05), text=f"{kind} sync · {elapsed:.0f} s")
-        elif facts.get("requested_at") and status.state != "error":
-            st.markdown("**⏳ Sync requested**")
-            st.caption("Waiting for the worker to pick it up…")
-        else:
-            st.markdown(f"**{status.label}**")
-        st.caption(f"Last sync: {ago(status.last_sync, facts['db_now'])}  \n"
-                   f"Cached: {status.courses} courses · {status.assignments} assignments")
-        if status.error and not syncing_now:
-            st.error(fmt.md_escape(status.error), icon="⚠️")
-            if "settings" in status.error.lower():
-                st.page_link(SETTINGS_PAGE, label="Reconnect in Settings", icon="⚙️")
+    syncing_now = status.state == "syncing" or syncing.running_here(user_id)
+    status_ui.render(user_id, facts, status, syncing_now, deadline_s, fmt.zone(tz_name), SETTINGS_PAGE)
     seen = st.session_state.setdefault("seen_facts", {})
     signature = _page_signature(facts, status)
     if user_id in seen and signature != seen[user_id]:
@@ -280,13 +258,6 @@ def _page_signature(facts: SyncFacts, status: SyncStatus) -> tuple[Any, ...]:
     changed something), the last sync's outcome and the error banner. A change reruns the page; an
     unchanged version keeps its cached reads, so a resync that found nothing new costs only the rerun."""
     return int(facts.get("data_version") or 0), facts.get("last_success"), status.state == "error"
-
-
-def _safe_running_run(user_id: int) -> RunningRun | None:
-    try:
-        return data.read_running_run(user_id)
-    except Exception:
-        return None
 
 
 # -- the Grades page's light refresh ---------------------------------------------------------

@@ -61,13 +61,13 @@ def sign_in_page() -> NoReturn:
     """The only thing an anonymous session sees: the title and a "Sign in" button. Stops the run."""
     st.title(f"🎓 {APP_NAME}")
     configured = auth_configured()
-    st.button("Sign in", key="sign_in", icon="🔑", type="primary", disabled=not configured,
+    st.button("Sign in", key="sign_in", icon=":material/login:", type="primary", disabled=not configured,
               on_click=_login if configured else None)
     if not configured:
         st.error("Sign-in is not configured on this server: the operator must add an [auth] section to "
-                 ".streamlit/secrets.toml (see .streamlit/secrets.toml.example).", icon="🛑")
+                 ".streamlit/secrets.toml (see .streamlit/secrets.toml.example).", icon=":material/error:")
     elif _half_signed_in():
-        st.error("Your sign-in provider did not send an issuer and subject: sign in again.", icon="⚠️")
+        st.error("Your sign-in provider did not send an issuer and subject: sign in again.", icon=":material/warning:")
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
 
@@ -86,4 +86,4 @@ def _login() -> None:
 def sign_out_button() -> None:
     """Sidebar: who is signed in, and "Sign out" (st.logout clears the identity cookie)."""
     st.caption(f"Signed in as {display_name()}")
-    st.button("Sign out", key="sign_out", icon="🚪", width="stretch", on_click=st.logout)
+    st.button("Sign out", key="sign_out", icon=":material/logout:", width="stretch", on_click=st.logout)

@@ -118,7 +118,7 @@ def comparison(row: pd.Series, cg: CourseGrades | None, hidden: int, graded: int
         m5.metric(f"{unofficial}Recomputed final", fmt.pct(_float(ours.final_percent) if ours else None, 2),
                   border=True, help="Our recomputation with ungraded work counted as zero")
     if ours is None:
-        st.warning(whatif_data.NOT_RECOMPUTED, icon="⚠️")
+        st.warning(whatif_data.NOT_RECOMPUTED, icon=":material/warning:")
         return True
     if hidden_totals:
         st.caption("Unofficial: Canvas hides this course's total, so there is nothing official to compare with.")
@@ -126,7 +126,7 @@ def comparison(row: pd.Series, cg: CourseGrades | None, hidden: int, graded: int
     reasons = [] if letter_only else whatif_data.explanation(row.to_dict(), ours, hidden)
     if reasons:
         st.info("**Why Canvas shows something else:**\n" + "\n".join(f"- {r[:1].upper()}{r[1:]}." for r in reasons),
-                icon="🔎")
+                icon=":material/search:")
         return True
     note = (f"✓ Our recomputation matches Canvas to the hundredth · {graded} graded assignments" if not letter_only
             else f"{graded} graded assignments")
@@ -181,9 +181,9 @@ def whatif_and_target(course_id: int, cg: CourseGrades | None, tz: ZoneInfo, sol
             disabled=["assignment_id", "name", "group", "due_at", "due_local", "state", "points_possible"],
             column_config={
                 "name": st.column_config.TextColumn("Assignment", width="medium"),
-                "group": st.column_config.TextColumn("Group"),
-                "due_local": st.column_config.DatetimeColumn("Due", format="MMM D, h:mm a"),
-                "state": st.column_config.TextColumn("Status"),
+                "group": st.column_config.TextColumn("Group", width=130),
+                "due_local": st.column_config.DatetimeColumn("Due", format="MMM D, h:mm A"),
+                "state": st.column_config.TextColumn("Status", width=120),
                 "points_possible": st.column_config.NumberColumn("Out of", format="%g"),
                 "whatif": whatif_col,
             })
@@ -193,7 +193,8 @@ def whatif_and_target(course_id: int, cg: CourseGrades | None, tz: ZoneInfo, sol
             scores = whatif_data.letter_scores(cg.inputs, chosen, scale)
         else:
             scores = whatif_data.hypothetical(edited)
-        st.button("Clear what-if scores", key=f"whatif_clear_{course_id}", icon="🧹", on_click=clear_whatif,
+        st.button("Clear what-if scores", key=f"whatif_clear_{course_id}", icon=":material/backspace:",
+                  on_click=clear_whatif,
                   args=(int(course_id),), disabled=not scores)
     with right:
         projection = whatif_data.project(cg.inputs, scores, scale)
@@ -251,9 +252,9 @@ def _target(scores: dict[str, Decimal], solve: Solver, scale: GradingScale, lett
         sentence = (whatif_data.describe_target_letters(answer, label, scale) if letters
                     else whatif_data.describe_target(answer, label))
         if answer.status == "impossible":
-            st.warning(sentence, icon="🎯")
+            st.warning(sentence, icon=":material/target:")
         else:
-            st.success(sentence, icon="🎯")
+            st.success(sentence, icon=":material/target:")
     b1, b2, b3 = st.columns(3)
     best = (scale.letter(answer.best_final) or "—") if letters else _pct(answer.best_final)
     worst = (scale.letter(answer.worst_final) or "—") if letters else _pct(answer.worst_final)

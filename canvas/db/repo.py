@@ -332,11 +332,13 @@ def sync_facts(conn: Connection, *, user_id: int) -> SyncFacts | None:
     row = conn.execute(text("""
         SELECT u.token_state, u.token_error, u.data_version, u.token_ciphertext IS NOT NULL AS has_token,
                j.state AS job_state, j.lease_until > now() AS lease_live, j.last_ok_at, j.last_error,
-               j.requested_at, j.attempt, now() AS db_now,
+               j.requested_at, j.attempt, j.due_at AS retry_at, now() AS db_now,
                (SELECT count(*) FROM canvas_courses_cache c WHERE c.user_id = u.id) AS courses,
                (SELECT count(*) FROM canvas_assignments_cache a WHERE a.user_id = u.id) AS assignments,
                (SELECT max(finished_at) FROM sync_runs r WHERE r.user_id = u.id AND r.outcome = 'success'
-                  AND r.kind = 'full') AS last_success
+                  AND r.kind = 'full') AS last_success,
+               EXISTS (SELECT 1 FROM worker_heartbeats w WHERE w.state = 'running'
+                         AND w.last_beat > now() - interval '30 seconds') AS worker_alive
           FROM users u LEFT JOIN sync_jobs j ON j.user_id = u.id WHERE u.id = :u
     """), {"u": user_id}).mappings().first()
     return typed(SyncFacts, dict(row)) if row else None

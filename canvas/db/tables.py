@@ -213,6 +213,10 @@ sync_runs = Table(
     Column("skipped", JSONB, nullable=False, server_default="[]"),
     Column("error_class", Text),
     Column("error_message", Text),
+    # Progress of the running run (courses done of courses) and a cancel request (migration 0007).
+    Column("progress_done", Integer, nullable=False, server_default="0"),
+    Column("progress_total", Integer),
+    Column("cancel_requested_at", TS),
     CheckConstraint("outcome IN ('running', 'success', 'failed', 'abandoned')", name="ck_sync_runs_outcome"),
     Index("ix_sync_runs_user_started", "user_id", "started_at"),
     # The worker's sweep for runs of dead workers (every 30 s) reads only running rows.

@@ -10,10 +10,33 @@ from types import FrameType
 
 from canvas.simulator.server import Simulator, token_for
 
+CONTROLS = """\
+Faults and changes while it runs (POST JSON to the control endpoints; not counted, not throttled):
+
+  Canvas hangs (answers nothing for 60 s; the dashboard gives up at CANVAS_SYNC_DEADLINE_SECONDS):
+    curl -X POST localhost:8765/__sim/faults -d '{"fail": [{"path": "/api/v1/", "status": "timeout", "seconds": 60}]}'
+  Canvas refuses connections: stop this process (Ctrl-C), or drop every connection:
+    curl -X POST localhost:8765/__sim/faults -d '{"fail": [{"path": ".*", "status": "reset"}]}'
+  Canvas fails with 500 three times, then recovers:
+    curl -X POST localhost:8765/__sim/faults -d '{"fail": [{"path": "/courses", "status": 500, "times": 3}]}'
+  The student revokes the token (401 with WWW-Authenticate: reconnect needed):
+    curl -X POST localhost:8765/__sim/faults -d '{"revoke": [1]}'
+  Slow Canvas (ms added to every request):   -d '{"latency_ms": 800}'
+  Throttling (403 Rate Limit Exceeded):      -d '{"throttle": {"hwm": 100, "cost": 60}}'
+  A course the token may not read:           -d '{"forbid_courses": {"10003": 403}}'
+  Back to normal:                            -d '{"clear": true}'
+
+  A teacher posts a grade (the next sync picks it up):
+    curl -X POST localhost:8765/__sim/mutate -d '{"user": 1, "op": "grade", "assignment_id": 1000001, "score": 9}'
+  Other ops: post_old_grade, add_assignment, update_assignment, delete_assignment, rename_course,
+  drop_course. Ids: GET /__sim/dataset/1. Request counts: GET /__sim/stats.
+"""
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="canvas simulate", description="Serve a simulated Canvas LMS on loopback."
+        prog="canvas simulate", description="Serve a simulated Canvas LMS on loopback.",
+        epilog=CONTROLS, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--port", type=int, default=8765, help="TCP port (0 = any free port)")
     p.add_argument("--seed", type=int, default=1, help="data seed (same seed, same data)")

@@ -70,12 +70,14 @@ def fetch_groups(client: CanvasClient, course_ids: list[int], max_workers: int =
 
 
 def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3,
-              cached: models.CachedCourses | None = None) -> models.FetchedData:
+              cached: models.CachedCourses | None = None,
+              on_progress: Callable[[int, int], None] | None = None) -> models.FetchedData:
     """Everything one full sync needs. `cached` (what the cache holds; None = nothing known) decides
-    whether the concluded listing is read and which concluded courses are read again."""
+    whether the concluded listing is read and which concluded courses are read again.
+    `on_progress(done, total)`: current courses whose assignments have arrived, of those to read."""
     profile = fetch_profile(client)
     data = models.FetchedData(profile=profile)
-    log.info("Syncing courses...")
+    log.info("📚 Syncing courses...")
     to_read: list[int] = []
     for course in client.get_all("courses", COURSE_PARAMS):
         if isinstance(course, dict) and course.get("access_restricted_by_date"):
@@ -85,13 +87,15 @@ def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3,
             to_read.append(row["canvas_id"])
             data.courses.append(row)
     active = set(to_read)
-    log.info("Syncing assignments...")
+    log.info("📝 Syncing assignments...")
+    if on_progress is not None:
+        on_progress(0, len(to_read))
     if cached is None or not cached.listed or cached.current - active:
         # The concluded listing goes out alongside the current courses' reads (the client's in-flight
         # cap still holds), so it adds no round trip to the sync unless a course newly concluded.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="canvas-fetch-archive") as one:
             listing = one.submit(_concluded, client, user_id, active, cached)
-            results = fetch_groups(client, to_read, max_workers)
+            results = fetch_groups(client, to_read, max_workers, on_done=on_progress)
             concluded, newly = listing.result()
         data.archive_listed = True
         data.courses += concluded.courses
@@ -100,7 +104,7 @@ def fetch_all(client: CanvasClient, user_id: int, max_workers: int = 3,
         results.update(fetch_groups(client, newly, max_workers))
         to_read += newly
     else:
-        results = fetch_groups(client, to_read, max_workers)
+        results = fetch_groups(client, to_read, max_workers, on_done=on_progress)
     data.read_course_ids = to_read
     for course_id, result in results.items():
         if isinstance(result, errors.ApiError):

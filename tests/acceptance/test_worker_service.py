@@ -495,3 +495,29 @@ def test_a_request_slower_than_the_lease_does_not_cost_the_lease(worker, users, 
     assert (run.finished_at - run.started_at).total_seconds() >= 2.5, "the slow request did happen"
     assert "lease lost" not in a.log()
     assert requests_by_user(sim)[n] == first_sync_requests(sim, n)
+
+
+# -- the student's Cancel, across processes ----------------------------------------------------------
+def test_cancel_written_to_postgresql_stops_a_hung_sync_in_the_worker_process(worker, users, sim, engine,
+                                                                             cli) -> None:
+    from canvas.db import progress
+
+    uid, _n, _ = presynced(cli, engine, sim, users)
+    before = cache_view(engine, uid)
+    make_due(engine, uid)
+    sim.set_faults(fail=[{"path": "/api/v1/courses", "status": "timeout", "seconds": 60}])  # Canvas hangs
+    w = worker(name="svc")
+    wait_for(lambda: q(engine, "SELECT 1 FROM sync_runs WHERE user_id = :u AND outcome = 'running'", u=uid),
+             30, "the worker to start the sync")
+    with engine.begin() as conn:  # what the dashboard's Cancel button does (another process)
+        assert progress.request_cancel(conn, user_id=uid)
+    t0 = time.monotonic()
+    wait_for(lambda: runs(engine, uid)[-1].outcome != "running", 10, "the run to stop")
+    assert time.monotonic() - t0 < 4, "stopped about a second after the request, not after the 30 s timeout"
+    last = runs(engine, uid)[-1]
+    assert (last.outcome, last.error_class) == ("abandoned", "CancelRequested")
+    j = job(engine, uid)
+    assert (j.state, j.attempt, j.last_error) == ("idle", 0, None)  # not a failure the student has to read
+    assert cache_view(engine, uid) == before
+    assert w.proc.poll() is None, "the worker carries on"
+    assert "cancelled from the dashboard" in w.log()

@@ -93,7 +93,7 @@ def test_sign_in_with_openid_connect_then_see_the_sidebar(base_env, engine, sett
 
             sidebar = page.locator('[data-testid="stSidebar"]')
             expect(sidebar.get_by_role("button", name="Sign out")).to_be_visible(timeout=60_000)
-            expect(sidebar.get_by_text("✅ Up to date")).to_be_visible(timeout=30_000)
+            expect(sidebar.get_by_text("Up to date")).to_be_visible(timeout=30_000)
             metric = page.locator('[data-testid="stMetric"]').filter(has_text="Active courses")
             expect(metric.locator('[data-testid="stMetricValue"]')).to_have_text("6", timeout=30_000)
             page.screenshot(path=str(tmp_path / "signed-in.png"))

@@ -27,6 +27,10 @@ def sidebar_text(at: AppTest) -> str:
     return "\n".join(str(m.value) for m in [*at.sidebar.markdown, *at.sidebar.caption, *at.sidebar.error])
 
 
+def table_with(at: AppTest, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 def plotly_specs(at: AppTest) -> list[dict]:
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
@@ -53,10 +57,10 @@ def test_overview_shows_metrics_next_due_and_chart(synced):
     assert metrics["Average current score"].endswith("%")
     assert int(metrics["Due in the next 7 days"]) >= 1
     next_up = at.dataframe[0].value
-    assert list(next_up.columns)[:3] == ["due_local", "when", "name"]
+    assert list(next_up.columns)[:3] == ["name", "when", "due_local"]  # what and when first (a phone)
     assert (next_up["due_local"].dt.tz is not None) and str(next_up["due_local"].dt.tz) == "America/Denver"
     assert plotly_specs(at)[0]["data"], "the due timeline has bars"
-    assert "✅ Up to date" in sidebar_text(at)
+    assert "Up to date" in sidebar_text(at)
     assert "9 courses" in sidebar_text(at)  # what is cached: 6 current and 3 archived (concluded) courses
 
 
@@ -69,6 +73,24 @@ def test_hostile_canvas_names_stay_inert(synced):
     for el in [*at.markdown, *at.caption]:
         assert "<script>" not in str(el.value)
     assert all(link is None or link.startswith("http") for link in table["link"])
+
+
+@pytest.mark.parametrize(("query", "card"), [({"status": "missing"}, "Missing"),
+                                             ({"due": "7d"}, "Due in the next 7 days")])
+def test_overview_cards_link_to_the_filtered_assignments_list(synced, query, card):
+    at = run_page()
+    counted = int({m.label: m.value for m in at.metric}[card])
+    from urllib.parse import urlencode
+
+    links = [el.proto for el in at.get("page_link")]
+    assert any(p.query_string == urlencode(query) and p.label.startswith("See what is") for p in links), links
+    listing = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        listing.query_params[key] = value
+    listing.run()
+    listing.switch_page(PAGES["assignments"]).run()
+    assert not listing.exception
+    assert len(listing.dataframe[0].value) == counted  # the list shows exactly what the card counted
 
 
 def test_assignments_filters_and_downloads(synced):
@@ -120,12 +142,35 @@ def test_grades_older_than_6h_request_the_recent_refresh_once(synced, app_env):
 def test_sync_activity_page(synced):
     at = run_page(PAGES["sync"])
     metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Last successful sync"] == "just now"
+    assert metrics["Next automatic sync"].startswith(("today at", "in a moment")) or " at " in metrics[
+        "Next automatic sync"]
+    simple = table_with(at, "result")
+    assert list(simple.columns) == ["when", "what", "result", "took"]
+    assert list(simple["result"]) == ["Synced"] and list(simple["what"]) == ["Everything"]
+    # the operator's detail is still there, in the expander
     assert metrics["Workers alive"] == "0"
     assert metrics["Success rate"] == "100%"
-    runs = at.dataframe[0].value
+    runs = table_with(at, "requests")
     assert list(runs["outcome"]) == ["success"] and runs["requests"].iloc[0] > 0
     assert "No sync worker is running" in texts(at)
     assert plotly_specs(at)[0]["layout"]["title"]["text"] == "Sync durations"
+
+
+def test_sync_activity_explains_a_failed_run_and_counts_its_requests(synced, app_env, sim, settings, cipher):
+    from canvas.sync.runner import sync_user_now
+
+    sim.set_faults(fail=[{"path": "/api/v1/courses", "status": "reset"}])  # no reply at all
+    with pytest.raises(Exception):  # noqa: B017 - the dropped connections, after the retries
+        sync_user_now(app_env, settings, synced, trigger="cli", owner="test", cipher=cipher)
+    at = run_page(PAGES["sync"])
+    simple = table_with(at, "result")
+    assert simple["result"].iloc[0].startswith("Canvas did not answer")
+    runs = table_with(at, "requests")
+    # profile + 3 attempts at /courses: every request counted, not "0"
+    assert runs["requests"].iloc[0] == 1 + settings.sync_max_retries and runs["retries"].iloc[0] == 2
+    shown = texts(at)
+    assert "TransportError" not in shown.replace(runs["error"].iloc[0], "")  # class names only in the operator table
 
 
 def test_settings_shows_token_hint_never_the_token(synced):
@@ -145,7 +190,8 @@ def test_invalid_token_shows_reconnect_and_keeps_cached_data(synced, app_env):
         jobs.mark_token_invalid(conn, synced, "Invalid access token.")
     at = run_page()
     assert "reconnect in settings" in sidebar_text(at).lower()
-    assert any("Showing the cached data" in w.value for w in at.warning)
+    assert any("from the last successful sync" in w.value and "no longer accepts your access token" in w.value
+               for w in at.warning)
     assert {m.label: m.value for m in at.metric}["Active courses"] == "6"
     assert at.sidebar.button(key="sync_now").disabled
 
@@ -179,8 +225,16 @@ def test_unreachable_canvas_keeps_the_cache_and_says_how_old(synced, app_env, si
         sync_user_now(app_env, settings, synced, trigger="cli", owner="test", cipher=cipher)
     at = run_page()
     assert {m.label: m.value for m in at.metric}["Active courses"] == "6"
-    assert any("Showing the cached data from" in w.value for w in at.warning)
-    assert "Last sync failed" in sidebar_text(at)
+    warning = next(w.value for w in at.warning if "Showing your data from the last successful sync" in w.value)
+    assert warning.startswith("Canvas did not answer") and "press Sync now to try again" in warning  # no worker
+    with app_env.begin() as conn:  # with a worker alive, the automatic retry's time is given
+        conn.execute(text("INSERT INTO worker_heartbeats (worker_id, host, pid) VALUES ('w1', 'h', 1)"))
+        conn.execute(text("UPDATE sync_jobs SET due_at = now() + interval '2 minutes'"))
+    at = run_page()
+    warning = next(w.value for w in at.warning if "Showing your data from the last successful sync" in w.value)
+    assert "the dashboard tries again at" in warning and ("AM" in warning or "PM" in warning)
+    assert "Error" not in warning  # a plain sentence, never an exception class name
+    assert "Canvas did not answer" in sidebar_text(at)
 
 
 # -- the sync button ---------------------------------------------------------------------------
@@ -190,13 +244,13 @@ def test_sync_now_without_a_worker_syncs_in_the_app_and_the_page_refreshes(app_e
     add_user(sim, 1)
     at = run_page()
     assert "Nothing cached yet" in texts(at)
-    assert "❌ Never synced" in sidebar_text(at)
+    assert "Never synced" in sidebar_text(at)
     at.sidebar.button(key="sync_now").click().run()
     assert at.toast[0].value.startswith("Syncing now")
     syncing.wait_all(60)
     at.run()
     assert {m.label: m.value for m in at.metric}["Active courses"] == "6"
-    assert "✅ Up to date" in sidebar_text(at)
+    assert "Up to date" in sidebar_text(at)
     with app_env.connect() as conn:
         assert conn.execute(text("SELECT trigger, outcome FROM sync_runs")).one() == ("app", "success")
 
@@ -208,7 +262,7 @@ def test_sync_now_with_a_live_worker_only_records_the_request(app_env, sim, add_
     at = run_page()
     at.sidebar.button(key="sync_now").click().run()
     assert at.toast[0].value.startswith("Sync requested")
-    assert "⏳ Sync requested" in sidebar_text(at)
+    assert "Sync requested" in sidebar_text(at)
     with app_env.connect() as conn:
         row = conn.execute(text("SELECT requested_kind, state FROM sync_jobs WHERE user_id = :u"),
                            {"u": user_id}).one()
@@ -219,11 +273,17 @@ def test_sync_now_with_a_live_worker_only_records_the_request(app_env, sim, add_
 def test_running_sync_shows_progress(synced, app_env):
     with app_env.begin() as conn:
         conn.execute(text("UPDATE sync_jobs SET state = 'running', lease_until = now() + interval '1 minute'"))
-        conn.execute(text("INSERT INTO sync_runs (user_id, trigger, kind) VALUES (:u, 'schedule', 'full')"),
-                     {"u": synced})
+        conn.execute(text("INSERT INTO sync_runs (user_id, trigger, kind, progress_done, progress_total) "
+                          "VALUES (:u, 'schedule', 'full', 2, 6)"), {"u": synced})
     at = run_page()
-    assert "🔄 Syncing" in sidebar_text(at)
-    assert at.sidebar.get("progress")
+    assert "Syncing" in sidebar_text(at)
+    bar = at.sidebar.get("progress")[0]
+    # what arrived, not elapsed time: 2 of 6 courses
+    assert bar.proto.value == 33 and bar.proto.text.startswith("2 of 6 courses")
+    at.sidebar.button(key="cancel_sync").click().run()
+    with app_env.connect() as conn:
+        assert conn.execute(text("SELECT cancel_requested_at IS NOT NULL FROM sync_runs "
+                                 "WHERE outcome = 'running'")).scalar_one()
 
 
 def test_data_version_change_reruns_the_page(synced, app_env):
@@ -249,6 +309,13 @@ def test_try_the_demo_connects_and_syncs(app_env):
     assert {m.label: m.value for m in at.metric}["Active courses"] == "6"
     with app_env.connect() as conn:
         assert conn.execute(text("SELECT trigger, outcome FROM sync_runs")).one() == ("demo", "success")
+        # a few weeks of score history, so "Current score over time" has a shape on first look
+        span = conn.execute(text("SELECT count(DISTINCT course_id), max(taken_at) - min(taken_at) "
+                                 "FROM course_score_snapshots")).one()
+    assert span[0] >= 5 and span[1] >= timedelta(days=27)
+    at.switch_page(PAGES["grades"]).run()
+    history = next(s for s in plotly_specs(at) if s["layout"]["title"]["text"] == "Current score over time")
+    assert all(len(trace["x"]) >= 5 for trace in history["data"])
 
 
 def test_connect_checks_the_token_live_and_refuses_a_bad_one(app_env, sim):
@@ -258,7 +325,7 @@ def test_connect_checks_the_token_live_and_refuses_a_bad_one(app_env, sim):
     at.text_input(key="connect_url").input(sim.base_url)
     at.text_input(key="connect_token").input("not-a-real-token")
     next(b for b in at.button if b.label == "Check and save").click().run()
-    assert "Canvas rejected this token" in at.error[0].value
+    assert "Canvas rejected this access token" in at.error[0].value
     with app_env.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 0
     at.text_input(key="connect_url").input(sim.base_url)
@@ -272,11 +339,55 @@ def test_connect_checks_the_token_live_and_refuses_a_bad_one(app_env, sim):
 def test_disconnect_forgets_the_token(synced, app_env):
     at = run_page(PAGES["settings"])
     at.button(key="disconnect").click().run()
+    with app_env.connect() as conn:  # the first click only asks
+        assert conn.execute(text("SELECT token_ciphertext FROM users")).scalar_one() is not None
+    assert "Disconnect this Canvas account?" in texts(at)
+    at.button(key="confirm_yes").click().run()
     assert "Disconnected" in at.info[0].value
     with app_env.connect() as conn:
         assert conn.execute(text("SELECT token_ciphertext FROM users")).scalar_one() is None
+    assert not [b for b in at.button if b.key == "disconnect"], "nothing left to disconnect"
+    # a deliberate disconnect is a neutral state, not a red sync error
+    assert "Not connected" in sidebar_text(at) and "Sync error" not in sidebar_text(at)
+    assert not at.sidebar.error
     at.switch_page("app.py").run()
     assert {m.label: m.value for m in at.metric}["Active courses"] == "6", "cached data stays viewable"
+    assert not at.error and not at.warning
+
+
+def test_delete_my_data_asks_then_removes_everything(synced, app_env):
+    at = run_page(PAGES["settings"])
+    at.button(key="delete_data").click().run()
+    at.button(key="confirm_no").click().run()
+    with app_env.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM canvas_courses_cache")).scalar_one() > 0  # kept
+    at.button(key="delete_data").click().run()
+    at.button(key="confirm_yes").click().run()
+    assert "Deleted" in at.success[0].value
+    with app_env.connect() as conn:
+        for table in ("users", "canvas_courses_cache", "canvas_assignments_cache", "sync_runs", "sync_jobs"):
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table
+    assert "No Canvas account connected yet" in sidebar_text(at)
+
+
+def test_connect_form_names_each_failure_and_keeps_what_was_typed(app_env, sim):
+    at = run_page(PAGES["settings"])
+    cases = [
+        ("not a url", "does not look like a web address"),
+        ("https://no-such-school.invalid", "No site answers to that address"),
+        ("http://localhost:1", "cannot be used: Canvas URL must use https://, not plain http"),
+        ("http://127.0.0.1:1", "could not be reached"),  # allowed host (tests), nothing listening
+        (sim.base_url, "Canvas rejected this access token"),
+    ]
+    for url, sentence in cases:
+        at.text_input(key="connect_url").input(url)
+        at.text_input(key="connect_token").input("typed-token-1234")
+        next(b for b in at.button if b.label == "Check and save").click().run()
+        shown = at.error[0].value.replace("\\", "")  # markdown escapes
+        assert sentence in shown and shown.endswith("Nothing was saved."), (url, shown)
+        assert "Error" not in shown and "CANVAS_" not in shown, shown
+        assert at.text_input(key="connect_url").value == url  # what was typed stays
+        assert at.text_input(key="connect_token").value == "typed-token-1234"
 
 
 def test_new_grades_since_the_last_visit(synced, app_env, settings):

@@ -338,8 +338,20 @@ def test_oauth_denied_is_a_one_line_error(shared_env, ssettings, sim):
 def test_disconnect_revokes_and_keeps_the_identity_row(two_students, shared_env):
     at = open_page(app(ALICE), PAGES["settings"])
     at.button(key="disconnect").click().run()
+    at.button(key="confirm_yes").click().run()  # Disconnect asks first
     assert not at.exception
     assert "Disconnected" in at.info[0].value
     with shared_env.connect() as conn:
         rows = dict(conn.execute(text("SELECT id, token_ciphertext IS NULL FROM users")).all())
     assert rows[two_students["a"]] is True and rows[two_students["b"]] is False
+
+
+def test_delete_my_data_removes_only_the_signed_in_students_account(two_students, shared_env):
+    at = open_page(app(ALICE), PAGES["settings"])
+    at.button(key="delete_data").click().run()
+    at.button(key="confirm_yes").click().run()
+    assert not at.exception
+    assert "Deleted" in at.success[0].value
+    with shared_env.connect() as conn:
+        ids = set(conn.execute(text("SELECT id FROM users")).scalars())
+    assert ids == {two_students["b"]}

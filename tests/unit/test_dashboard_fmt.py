@@ -45,8 +45,8 @@ def enriched(*rows: pd.Series) -> pd.Series | pd.DataFrame:
 
 def test_status_label_marks_late():
     assert enriched(row(submitted_at=pd.Timestamp(NOW), workflow_state="submitted", late=True))["status_label"] \
-        == "📤 Submitted · late"
-    assert enriched(row(missing=True, late=True))["status_label"] == "❗ Missing"  # missing says it already
+        == "Submitted · late"
+    assert enriched(row(missing=True, late=True))["status_label"] == "Missing"  # missing says it already
 
 
 def test_every_row_is_classified_on_its_own():
