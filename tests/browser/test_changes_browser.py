@@ -45,7 +45,7 @@ def test_sync_now_that_brings_a_grade_shows_a_toast_and_the_feed(base_env, engin
         page = b.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(url)
         sidebar = page.locator('[data-testid="stSidebar"]')
-        expect(sidebar.get_by_text("✅ Up to date")).to_be_visible(timeout=60_000)
+        expect(sidebar.get_by_text("Up to date")).to_be_visible(timeout=60_000)
         expect(page.get_by_text("Nothing has changed since your first sync", exact=False)).to_be_visible(timeout=30_000)
 
         _control(sim, "POST", "mutate", {"user": 1, "op": "grade", "assignment_id": target["id"],
