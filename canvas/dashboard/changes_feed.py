@@ -3,7 +3,7 @@
 Events are the rows `canvas.db.changes.list_changes` returns (kind, course_id, assignment_id, title,
 before, after, detected_at, html_url). Canvas strings (titles, course names, letter grades) go through
 `fmt.md_escape`, links through `fmt.safe_url`. In letter-only courses (`restrict_quantitative_data`)
-numbers are not shown: a numeric grade becomes "a new grade".
+numbers are not shown: a numeric grade is only said to be posted or changed.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def change_text(event: Mapping[str, Any], tz: ZoneInfo, *, numbers: bool = True)
     """What happened, before → after, as inline Markdown (without icon, title or link)."""
     kind, before, after = event.get("kind"), event.get("before"), event.get("after")
     if kind == "grade_posted":
-        return f"graded: **{_grade(after, numbers)}**"
+        return f"graded: **{_grade(after, numbers)}**" if numbers or isinstance(after, str) else "graded"
     if kind == "grade_changed":
         if not numbers:
             return "grade changed"
@@ -84,6 +84,8 @@ def change_text(event: Mapping[str, Any], tz: ZoneInfo, *, numbers: bool = True)
     if kind == "missing_changed":
         return "**marked missing**" if after else "no longer missing"
     if kind == "course_score_changed":
+        if not numbers and not (isinstance(before, str) and isinstance(after, str)):
+            return "your course grade changed (letters only: see Grades)"
         return f"course grade {_course_score(before, numbers)} {ARROW} **{_course_score(after, numbers)}**"
     if kind == "course_concluded":
         return "the course has concluded"

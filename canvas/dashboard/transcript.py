@@ -50,7 +50,8 @@ def course_table(facts: list[CourseFacts], prefs: Mapping[int, Mapping[str, Any]
             "note": result.left_out.get(f.course_id, ""),
         })
     df = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    df["points"] = df["points"].astype("float64")  # a blank cell, not "None", where nothing counts
+    # Read-only text: "2.30", or "—" where nothing counts (a number column would print "None").
+    df["points"] = [fmt_points(v) for v in df["points"]]
     return df
 
 
@@ -128,6 +129,10 @@ def editor_key(term: str) -> str:
     return f"transcript_editor_{term}_{st.session_state.get(GENERATION, 0)}"
 
 
+def fmt_points(value: object) -> str:
+    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{float(value):.2f}"  # type: ignore[arg-type]
+
+
 def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
@@ -187,7 +192,7 @@ def render(user_id: int, version: int) -> None:
             "scale": st.column_config.TextColumn("Letter from"),
             "credits": st.column_config.TextColumn("Credits ✏️", help="0 or more; 0 leaves the course out"),
             "in_gpa": st.column_config.CheckboxColumn("In GPA ✏️"),
-            "points": st.column_config.NumberColumn("Points" if scale != "percent" else "%", format="%.2f"),
+            "points": st.column_config.TextColumn("Points" if scale != "percent" else "%"),
             "note": st.column_config.TextColumn("Not counted because"),
         })
     if st.button("Save credits", key="transcript_save", icon="💾"):
