@@ -40,7 +40,7 @@ from bench.worker_scale import cpu_seconds
 
 # (sidebar link label = the page's title, an element the page draws late): a page run is done for the
 # student when its title and that element are on screen. (Streamlit's own script state is no help:
-# the sidebar's status fragment reruns every 2 s, so on a busy server it is "running" most of the time.)
+# the sidebar's status fragment reruns on a timer, so on a busy server it is "running" much of the time.)
 PAGES = [("Assignments", "Calendar (.ics)"), ("Grades", "All courses"), ("Sync & activity", "Details for the operator"),
          ("Overview", "Next up")]
 NGINX = "/usr/sbin/nginx"

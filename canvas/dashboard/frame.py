@@ -37,7 +37,12 @@ PAGES = (
 _MATERIAL = {"🏠": ":material/home:", "📝": ":material/assignment:", "📈": ":material/trending_up:",
              "🔄": ":material/sync:", "⚙️": ":material/settings:", "🎓": ":material/school:"}
 SETTINGS_PAGE = PAGES[-1][0]
+# The sidebar's status fragment polls one row. Each tick is a fragment run costing the server ~50 ms
+# of CPU per open page (bench/dashboard_load: about 20 idle pages filled a core at 2 s), so a page
+# polls fast only while a sync is asked for or running (progress moves, the student is watching) and
+# slowly otherwise (a scheduled sync still shows up within POLL_IDLE_SECONDS).
 POLL_SECONDS = 2.0
+POLL_IDLE_SECONDS = 10.0
 DEFAULT_VISIT_WINDOW = timedelta(days=7)
 
 
@@ -229,13 +234,22 @@ def sync_widget(frame: Frame) -> None:
     if feedback:
         icon, message = feedback
         st.toast(message, icon=icon if icon != "error" else ":material/error:")
-    sync_status(frame.user_id, frame.settings.sync_stale_after_ms, frame.settings.sync_deadline_s,
-                frame.tz.key)
+    fast = frame.facts is not None and frame.status is not None and _sync_active(frame.user_id, frame.facts,
+                                                                                  frame.status)
+    poll = _sync_status_fast if fast else _sync_status_idle
+    poll(frame.user_id, frame.settings.sync_stale_after_ms, frame.settings.sync_deadline_s, frame.tz.key, fast)
 
 
-@st.fragment(run_every=POLL_SECONDS)
-def sync_status(user_id: int, stale_after_ms: int, deadline_s: float = 45.0, tz_name: str = "UTC") -> None:
-    """Polls the one-row status; when the data version moves, reruns the whole page with fresh data."""
+def _sync_active(user_id: int, facts: SyncFacts, status: SyncStatus) -> bool:
+    """A sync is running, or asked for and a live worker is about to pick it up: poll fast."""
+    return status.state == "syncing" or syncing.running_here(user_id) or (
+        facts.get("requested_at") is not None and facts.get("job_state") == "idle" and bool(facts.get("worker_alive")))
+
+
+def sync_status(user_id: int, stale_after_ms: int, deadline_s: float = 45.0, tz_name: str = "UTC",
+                fast: bool = True) -> None:
+    """Polls the one-row status; when the data version moves, reruns the whole page with fresh data,
+    and when a sync starts or ends, reruns it so the next poll runs at the other speed."""
     try:
         facts = data.read_sync_facts(user_id)
     except Exception:
@@ -251,6 +265,18 @@ def sync_status(user_id: int, stale_after_ms: int, deadline_s: float = 45.0, tz_
     if user_id in seen and signature != seen[user_id]:
         seen[user_id] = signature
         st.rerun()
+    if _sync_active(user_id, facts, status) != fast:
+        st.rerun()
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _sync_status_fast(user_id: int, stale_after_ms: int, deadline_s: float, tz_name: str, fast: bool) -> None:
+    sync_status(user_id, stale_after_ms, deadline_s, tz_name, fast)
+
+
+@st.fragment(run_every=POLL_IDLE_SECONDS)
+def _sync_status_idle(user_id: int, stale_after_ms: int, deadline_s: float, tz_name: str, fast: bool) -> None:
+    sync_status(user_id, stale_after_ms, deadline_s, tz_name, fast)
 
 
 def _page_signature(facts: SyncFacts, status: SyncStatus) -> tuple[Any, ...]:
