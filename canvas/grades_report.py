@@ -23,6 +23,7 @@ import pandas as pd
 
 from canvas.analysis import gpa
 from canvas.analysis.letters import GradingScale, letter_with_source, scale_from_course
+from canvas.models import to_decimal
 
 HIDDEN_TOTALS = "Canvas hides this course's total"
 
@@ -67,16 +68,6 @@ def _enrollment(raw: Mapping[str, Any]) -> Mapping[str, Any]:
     return enrollments[0] if enrollments and isinstance(enrollments[0], Mapping) else {}
 
 
-def _number(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        return None
-    return number if number.is_finite() else None
-
-
 def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
@@ -94,7 +85,7 @@ def course_facts(row: Mapping[str, Any]) -> CourseFacts:
     hidden = bool(_get(row, raw, "hide_final_grades"))
 
     def score(kind: str) -> Decimal | None:
-        return _number(_get(row, enr, f"{kind}_score", f"computed_{kind}_score"))
+        return to_decimal(_get(row, enr, f"{kind}_score", f"computed_{kind}_score"))
 
     def grade(kind: str) -> str | None:
         return _text(_get(row, enr, f"{kind}_grade", f"computed_{kind}_grade"))

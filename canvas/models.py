@@ -24,7 +24,7 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _num(value: Any) -> Decimal | None:
+def to_decimal(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -87,8 +87,8 @@ def course_row(user_id: int, course: dict[str, Any]) -> dict[str, Any]:
         "hide_final_grades": bool(course.get("hide_final_grades")),
         "has_grading_periods": bool(course.get("has_grading_periods") or course.get("grading_periods")),
         # Absent when the course hides totals: stays NULL, never 0.
-        "current_score": _num(enrollment.get("computed_current_score")),
-        "final_score": _num(enrollment.get("computed_final_score")),
+        "current_score": to_decimal(enrollment.get("computed_current_score")),
+        "final_score": to_decimal(enrollment.get("computed_final_score")),
         "current_grade": enrollment.get("computed_current_grade"),
         "final_grade": enrollment.get("computed_final_grade"),
         "grading_scheme": _scheme(course.get("grading_scheme")),
@@ -111,7 +111,7 @@ def group_row(user_id: int, course_id: int, group: dict[str, Any]) -> dict[str, 
         "course_id": course_id,
         "name": str(group.get("name") or ""),
         "position": group.get("position"),
-        "group_weight": _num(group.get("group_weight")),
+        "group_weight": to_decimal(group.get("group_weight")),
         "drop_lowest": int(rules.get("drop_lowest") or 0),
         "drop_highest": int(rules.get("drop_highest") or 0),
         "never_drop": [int(a) for a in rules.get("never_drop") or []],
@@ -133,7 +133,7 @@ def assignment_row(user_id: int, course_id: int, assignment: dict[str, Any]) -> 
         "due_at": parse_time(assignment.get("due_at")),
         "lock_at": parse_time(assignment.get("lock_at")),
         "unlock_at": parse_time(assignment.get("unlock_at")),
-        "points_possible": _num(assignment.get("points_possible")),
+        "points_possible": to_decimal(assignment.get("points_possible")),
         "grading_type": assignment.get("grading_type"),
         "submission_types": [str(t) for t in assignment.get("submission_types") or []],
         "omit_from_final_grade": bool(assignment.get("omit_from_final_grade")),
@@ -142,7 +142,7 @@ def assignment_row(user_id: int, course_id: int, assignment: dict[str, Any]) -> 
         "html_url": assignment.get("html_url"),
         "canvas_updated_at": parse_time(assignment.get("updated_at")),
         "has_submission": has_sub,
-        "score": _num(sub.get("score")),
+        "score": to_decimal(sub.get("score")),
         "grade": None if sub.get("grade") is None else str(sub.get("grade")),
         "score_hidden": has_sub and ("score" not in sub or "grade" not in sub),
         "submitted_at": parse_time(sub.get("submitted_at")),
@@ -153,7 +153,7 @@ def assignment_row(user_id: int, course_id: int, assignment: dict[str, Any]) -> 
         "missing": bool(sub.get("missing")),
         "excused": bool(sub.get("excused")),
         "late_policy_status": sub.get("late_policy_status"),
-        "points_deducted": _num(sub.get("points_deducted")),
+        "points_deducted": to_decimal(sub.get("points_deducted")),
         "raw": assignment,
         "content_hash": content_hash(assignment),
     }

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from canvas.dashboard.fmt import fmt_when, md_escape, safe_url
+from canvas.sync.status import ago
 
 # kind -> (Streamlit material icon, label). The reminder kind appears only in notification settings.
 KINDS: dict[str, tuple[str, str]] = {
@@ -99,23 +100,10 @@ def feed_line(event: Mapping[str, Any], course_name: str | None, tz: ZoneInfo, n
     link = safe_url(event.get("html_url"))
     shown = f"[{title}]({link})" if link else title
     course = f" · {md_escape(course_name)}" if course_name and event.get("assignment_id") is not None else ""
-    when = _ago(event.get("detected_at"), now)
+    detected = event.get("detected_at")
+    when = ago(detected, now) if isinstance(detected, datetime) else ""
     return (f"{kind_icon(str(event.get('kind')))} **{kind_label(str(event.get('kind')))}** · {shown}: "
             f"{change_text(event, tz, numbers=numbers)}{course} · :gray[{when}]")
-
-
-def _ago(ts: Any, now: datetime) -> str:
-    if not isinstance(ts, datetime):
-        return ""
-    seconds = max(0.0, (now - ts).total_seconds())
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    days = int(seconds // 86400)
-    return f"{days} day{'s' if days != 1 else ''} ago"
 
 
 def toast_text(events: Sequence[Mapping[str, Any]], tz: ZoneInfo, letter_only: Iterable[int] = ()) -> str:
