@@ -32,7 +32,7 @@ stop() {
   trap - EXIT INT TERM
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   # give them a few seconds to shut down cleanly (the embedded PostgreSQL stops with its last user)
-  for _ in $(seq 50); do
+  for _ in $(seq 70); do  # 7 s: the UI and the worker each run the embedded PostgreSQL's exit handler
     alive=0
     for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
     [ "$alive" = 0 ] && break
