@@ -74,17 +74,6 @@ def add_students(engine: Any, settings: Any, cipher: Any, sim: Any, issuer: str,
     return subjects
 
 
-@contextmanager
-def openid_provider(log_path: Path) -> Iterator[str]:
-    from tests.support.launch import free_port, serving
-
-    port = free_port()
-    url = f"http://localhost:{port}"
-    cmd = [sys.executable, "-W", "ignore", "-m", "oidc_provider_mock", "--port", str(port)]
-    with serving(cmd, f"{url}/.well-known/openid-configuration", timeout=30, log_path=log_path):
-        yield url
-
-
 def render_nginx(upstreams: list[str], listen_port: int, prefix: Path) -> Path:
     """The deployment's nginx config with this machine's upstreams and a loopback port, plus the
     process-level lines a non-root throw-away nginx needs (pid, logs, temp paths in `prefix`)."""
@@ -282,7 +271,7 @@ def measure(ctx: Context, sessions: int, *, rounds: int = 3, replicas: int = 1) 
     from canvas.db.engine import get_engine
     from canvas.simulator import Simulator
     from canvas.simulator.oauth import DEFAULT_CLIENT
-    from tests.support.launch import free_port, serving
+    from tests.support.launch import free_port, openid_provider, serving
 
     url = ctx.database()
     tmp = ctx.tmp / f"load-{sessions}-{replicas}"

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
 
-from tests.support.launch import CHROMIUM, browser, free_port, serving, streamlit_server
+from tests.support.launch import CHROMIUM, browser, free_port, openid_provider, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,16 +29,6 @@ playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
 
 SUBJECT = "alice-sub-0001"
-
-
-@contextmanager
-def openid_provider(log_path: Path) -> Iterator[str]:
-    """oidc-provider-mock in its own process (its Authlib deprecation warnings stay out of pytest)."""
-    port = free_port()
-    url = f"http://localhost:{port}"
-    cmd = [sys.executable, "-W", "ignore", "-m", "oidc_provider_mock", "--port", str(port)]
-    with serving(cmd, f"{url}/.well-known/openid-configuration", timeout=30, log_path=log_path):
-        yield url
 
 
 def test_sign_in_with_openid_connect_then_see_the_sidebar(base_env, engine, settings, cipher, sim, tmp_path):

@@ -67,6 +67,16 @@ def serving(cmd: Sequence[str], health_url: str, *, timeout: float, env: dict[st
 
 
 @contextmanager
+def openid_provider(log_path: Path) -> Iterator[str]:
+    """oidc-provider-mock in its own process (its Authlib deprecation warnings stay out of pytest)."""
+    port = free_port()
+    url = f"http://localhost:{port}"
+    cmd = [sys.executable, "-W", "ignore", "-m", "oidc_provider_mock", "--port", str(port)]
+    with serving(cmd, f"{url}/.well-known/openid-configuration", timeout=30, log_path=log_path):
+        yield url
+
+
+@contextmanager
 def streamlit_server(env: dict[str, str], *, port: int | None = None, timeout: float = 60.0,
                      log_path: Path | None = None, extra_args: Sequence[str] = ()) -> Iterator[str]:
     """Run the dashboard on 127.0.0.1:<port>; yields its base URL; stops it on exit.
