@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -18,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import ROOT, Context, machine
+from bench.common import ROOT, Context, machine, scrub_environment
 from canvas.db.scratch import ScratchServer
 
 # Order matters: worker_scale hands its largest database to db_growth (ctx.shared["scale_db"]) and its
@@ -49,10 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown section {', '.join(unknown)} (choose from {', '.join(SECTIONS)})", file=sys.stderr)
         return 2
     out = args.out or (None if args.smoke else ROOT / "docs" / "benchmarks.md")
-    server_url = os.environ.pop("DATABASE_URL", None)  # sections make their own scratch databases
-    for var in [v for v in os.environ if v.startswith("CANVAS_")]:
-        del os.environ[var]  # a developer's settings must not leak into the figures
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    server_url = scrub_environment()
     command = "python -m bench" + (" --smoke" if args.smoke else "") + (f" --only {args.only}" if args.only else "")
     started = datetime.now(UTC)
     header = HEADER.format(command=command, date=started.strftime("%Y-%m-%d %H:%M UTC"), machine=machine(),

@@ -94,3 +94,13 @@ def machine() -> str:
     load = os.getloadavg()[0]
     return (f"{platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}, "
             f"load average {load:.1f} at start")
+
+
+def scrub_environment() -> str | None:
+    """Take DATABASE_URL (sections make their own scratch databases on that server, or on an embedded
+    one) and drop every CANVAS_ setting, so a developer's settings never leak into the figures."""
+    server_url = os.environ.pop("DATABASE_URL", None)
+    for var in [v for v in os.environ if v.startswith("CANVAS_")]:
+        del os.environ[var]
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    return server_url

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bench.common import ROOT, Context, Section, machine, table
+from bench.common import ROOT, Context, Section, machine, scrub_environment, table
 from bench.worker_scale import cpu_seconds
 
 # (sidebar link label = the page's title, an element the page draws late): a page run is done for the
@@ -404,10 +404,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="then N sessions on two replicas behind nginx (the deployment's proxy config)")
     parser.add_argument("--write", action="store_true", help="update the section in docs/benchmarks.md")
     args = parser.parse_args(argv)
-    server_url = os.environ.pop("DATABASE_URL", None)
-    for var in [v for v in os.environ if v.startswith("CANVAS_")]:
-        del os.environ[var]
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    server_url = scrub_environment()
     tmp = Path(tempfile.mkdtemp(prefix="canvas-bench-"))
     command = "python -m bench.dashboard_load " + " ".join(argv if argv is not None else sys.argv[1:])
     points, host = [], machine()

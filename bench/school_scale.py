@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 import shutil
 import sys
@@ -26,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Context, Section, table
+from bench.common import ROOT, Context, Section, scrub_environment, table
 from bench.worker_scale import measure_cycle
 
 SCHOOL = 30_000
@@ -245,10 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="update the section in docs/benchmarks.md")
     args = parser.parse_args(argv)
     sizes = tuple(int(n) for n in args.users.split(","))
-    server_url = os.environ.pop("DATABASE_URL", None)
-    for var in [v for v in os.environ if v.startswith("CANVAS_")]:
-        del os.environ[var]
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    server_url = scrub_environment()
     tmp = Path(tempfile.mkdtemp(prefix="canvas-bench-"))
     command = "python -m bench.school_scale " + " ".join(argv if argv is not None else sys.argv[1:])
     try:
