@@ -2,7 +2,7 @@
 PostgreSQL, a shared request budget; and a model of what 30,000 students need.
 
     python -m bench.school_scale --users 200                    # one small point, seconds to minutes
-    python -m bench.school_scale --users 3000,10000 --write     # the full sizes; updates docs/benchmarks.md
+    python -m bench.school_scale --users 3000,10000 --rate 5 --write   # the full sizes; updates docs/benchmarks.md
     python -m bench --only school_scale                         # inside the whole set (default sizes below)
 
 Each point: a fresh database; users stored directly and due at their own phase of a compressed
@@ -176,11 +176,13 @@ only non-HOT updates and deletes count; the tables that churn hold one row per s
 """
 
 
-def run_points(ctx: Context, sizes: tuple[int, ...], **kw: Any) -> list[dict[str, Any]]:
+def run_points(ctx: Context, sizes: tuple[int, ...], rate: float | None = None, **kw: Any) -> list[dict[str, Any]]:
+    """One measured point per size; with `rate` (syncs per second) each size's cycle is size / rate."""
     out = []
     for n in sizes:
         print(f"   school_scale: {n} users ...", file=sys.stderr, flush=True)
-        p = measure_cycle(ctx, n, **kw)
+        cycle_s = kw.get("cycle_s") or (max(60.0, n / rate) if rate else None)
+        p = measure_cycle(ctx, n, **{**kw, "cycle_s": cycle_s})
         print(f"   school_scale: {n} users: {p['wall_s']} s, {p['synced']}/{p['target']} synced",
               file=sys.stderr, flush=True)
         out.append(p)
@@ -237,7 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--courses", type=int, default=8)
     parser.add_argument("--latency-ms", type=int, default=150)
-    parser.add_argument("--cycle-s", type=float, default=None, help="compressed interval (default: users / 2.5 s)")
+    parser.add_argument("--cycle-s", type=float, default=None, help="compressed interval (default: users / rate)")
+    parser.add_argument("--rate", type=float, default=2.5,
+                        help="syncs per second the compressed cycle asks for (cycle = users / rate)")
     parser.add_argument("--cycles", type=int, default=2, help="the first is everyone's first sync")
     parser.add_argument("--batch", type=int, default=3, help="CANVAS_SYNC_BATCH_SIZE")
     parser.add_argument("--permit-batch", type=int, default=1, help="CANVAS_HOST_PERMIT_BATCH")
@@ -250,8 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with ScratchServer(tmp, server_url) as server:
             ctx = Context(smoke=False, tmp=tmp, server=server)
-            points = run_points(ctx, sizes, workers=args.workers, courses=args.courses, latency_ms=args.latency_ms,
-                                cycle_s=args.cycle_s, cycles=args.cycles, batch=args.batch,
+            points = run_points(ctx, sizes, rate=args.rate, workers=args.workers, courses=args.courses,
+                                latency_ms=args.latency_ms, cycle_s=args.cycle_s, cycles=args.cycles, batch=args.batch,
                                 permit_batch=args.permit_batch)
             sec = section(ctx, points, command.strip())
     finally:

