@@ -1,19 +1,26 @@
-"""The shared-mode dashboard under many students at once (issue 15): real browsers, real page runs.
+"""The shared-mode dashboard under many students at once (issue 15): real sign-ins, real page runs.
 
     python -m bench.dashboard_load --sessions 10                      # one server, 10 students at once
-    python -m bench.dashboard_load --sessions 10,50,100 --write       # the full sizes; updates docs/benchmarks.md
+    python -m bench.dashboard_load --sessions 10,50,100 --replica-check 10 --write   # updates docs/benchmarks.md
     python -m bench.dashboard_load --sessions 4 --replicas 2          # two replicas behind nginx (sticky)
 
-Every session is its own Playwright browser context (cookies apart) in one headless chromium,
-signed in as a different student through the OpenID provider (oidc-provider-mock, what the tests
-use) with st.login, exactly as a student does. All sessions then click through the pages at the
-same time, `--rounds` times: a page time is from the click on the sidebar link to the page's
-title and an element the page draws late (e.g. the Grades page's "All courses" table) on screen,
-i.e. the rerun the student waits for. Memory per session is the
-growth of the server processes' RSS (VmRSS) from one warm session to all of them, divided by
-the added sessions; server CPU per page run is from /proc. With `--replicas 2` the dashboards sit
-behind nginx rendered from deploy/nginx-canvas-dashboard.conf (websockets, cookie stickiness)
-and each replica's share of the websockets is counted from nginx's access log.
+Every student signs in as a student does: a headless chromium context opens the dashboard, presses
+Sign in, and goes through the OpenID provider (oidc-provider-mock, what the tests use) and st.login.
+Then (the default `--client websocket`) the browser is closed and each student's session is held
+open on Streamlit's own websocket protocol with the cookies the browser got (bench/st_client.py):
+the same messages a tab sends, a page run when the student opens a page and a fragment run when
+the sidebar's `run_every` timer fires, without a browser rendering 100 pages on the server's two
+cores (a chromium tab takes ~250 MB and a share of a core: 50 of them starved the server of CPU
+and 100 would not fit in this machine's memory). All sessions then open the pages at the same
+time, `--rounds` times; a page time is from the request to the server's `script_finished`, the
+whole of the server's work for that page. `--client browser` keeps every session a chromium tab
+instead, and times from the click to the page's late element on screen.
+
+Memory per session is the growth of the server processes' RSS (VmRSS) from one warm session to
+all of them, divided by the added sessions; server CPU is from /proc, idle (everyone open, nobody
+clicking) and while clicking. With `--replicas 2` the dashboards sit behind nginx rendered from
+deploy/nginx-canvas-dashboard.conf (websockets, cookie stickiness), and each replica's share of
+the websockets is counted from nginx's access log.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AsyncExitStack, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -239,6 +246,15 @@ async def drive(url: str, students: list[tuple[str, str]], rounds: int, server_p
                     pass
         finally:
             await browser.close()
+    res = _summary(subjects, rounds, times, errors, signin_s, browse_s, cpu0, cpu1, idle_share,
+                   base_rss, full_rss, peak_rss, own)
+    res.update(client="browser")
+    return res
+
+
+def _summary(subjects: list[str], rounds: int, times: list[tuple[str, float]], errors: list[str], signin_s: float,
+             browse_s: float, cpu0: float, cpu1: float, idle_share: float, base_rss: int, full_rss: int,
+             peak_rss: int, own: int) -> dict[str, Any]:
     secs = sorted(s for _, s in times)
     by_page = {title: statistics.median([s for t2, s in times if t2 == title]) for title, _ in PAGES
                if any(t2 == title for t2, _ in times)}
@@ -263,8 +279,90 @@ async def drive(url: str, students: list[tuple[str, str]], rounds: int, server_p
     }
 
 
+async def _cookies_of(browser: Any, url: str, subject: str, lb_key: str | None) -> dict[str, str]:
+    """Sign one student in with a real browser (st.login through the identity provider) and keep
+    the cookies the tab would hold; the browser context is closed again."""
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        if lb_key:
+            await ctx.add_cookies([{"name": "canvas_lb", "value": lb_key, "url": url}])
+        await _sign_in(ctx, url, subject)
+        return {c["name"]: c["value"] for c in await ctx.cookies(url)}
+    finally:
+        await ctx.close()
+
+
+async def drive_ws(url: str, students: list[tuple[str, str]], rounds: int, server_pids: list[int],
+                   signin_concurrency: int = 4, lb_keys: list[str] | None = None) -> dict[str, Any]:
+    """Sign every student in with a browser, then hold every session open on Streamlit's websocket
+    protocol (bench.st_client) and click through the pages all at once."""
+    from playwright.async_api import async_playwright
+
+    from bench.st_client import PageRunFailed, StreamlitSession
+    from tests.support.launch import CHROMIUM, CHROMIUM_ARGS
+
+    subjects = [s for s, _ in students]
+    keys = list(lb_keys or []) + [None] * len(subjects)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            gate = asyncio.Semaphore(signin_concurrency)
+
+            async def cookies(subject: str, key: str | None) -> dict[str, str]:
+                async with gate:
+                    return await _cookies_of(browser, url, subject, key)
+
+            t = time.perf_counter()
+            jars = await asyncio.gather(*(cookies(s, k) for s, k in zip(subjects, keys, strict=False)))
+            signin_s = time.perf_counter() - t
+        finally:
+            await browser.close()
+    _say(f"all {len(jars)} signed in with a browser ({signin_s:.0f} s); opening websocket sessions")
+    timeout = STEP_TIMEOUT_MS / 1000
+    async with AsyncExitStack() as stack:
+        sessions = [await stack.enter_async_context(StreamlitSession(url, jar, timeout=timeout)) for jar in jars]
+        await sessions[0].open_page()
+        base_rss = sum(rss_kb(pid) for pid in server_pids)
+        await asyncio.gather(*(s.open_page() for s in sessions[1:]))
+        full_rss = sum(rss_kb(pid) for pid in server_pids)
+        fragments0 = sum(s.fragment_runs for s in sessions)
+        idle0, t_idle = sum(cpu_seconds(pid) for pid in server_pids), time.perf_counter()
+        await asyncio.sleep(IDLE_SECONDS)
+        idle_s = time.perf_counter() - t_idle
+        idle_share = (sum(cpu_seconds(pid) for pid in server_pids) - idle0) / idle_s
+        fragment_rate = (sum(s.fragment_runs for s in sessions) - fragments0) / idle_s
+        times: list[tuple[str, float]] = []
+        errors: list[str] = []
+
+        async def browse(session: StreamlitSession) -> None:
+            for _ in range(rounds):
+                for label, _marker in PAGES:
+                    try:
+                        page = "" if label == PAGES[-1][0] else label  # Overview: app.py, the default page
+                        times.append((label, (await session.open_page(page))[0]))
+                    except PageRunFailed as exc:
+                        errors.append(f"{label}: {exc}")
+
+        cpu0, t = sum(cpu_seconds(pid) for pid in server_pids), time.perf_counter()
+        await asyncio.gather(*(browse(s) for s in sessions))
+        browse_s = time.perf_counter() - t
+        cpu1 = sum(cpu_seconds(pid) for pid in server_pids)
+        peak_rss = sum(rss_kb(pid) for pid in server_pids)
+        own = 0  # each student still sees their own data: the Settings page names their Canvas account
+        for session, (_, name) in zip(sessions, students, strict=True):
+            try:
+                own += f"Student: {name}".encode() in (await session.open_page("Settings"))[1]
+            except PageRunFailed:
+                pass
+    res = _summary(subjects, rounds, times, errors, signin_s, browse_s, cpu0, cpu1, idle_share,
+                   base_rss, full_rss, peak_rss, own)
+    res.update(client="websocket", fragment_runs_per_s=round(fragment_rate, 2))
+    return res
+
+
 # -- one measurement -----------------------------------------------------------------------------------
-def measure(ctx: Context, sessions: int, *, rounds: int = 3, replicas: int = 1) -> dict[str, Any]:
+def measure(ctx: Context, sessions: int, *, rounds: int = 3, replicas: int = 1,
+            client: str = "websocket") -> dict[str, Any]:
     from pydantic import SecretStr
 
     from canvas.crypto import TokenCipher
@@ -318,7 +416,8 @@ def measure(ctx: Context, sessions: int, *, rounds: int = 3, replicas: int = 1) 
             lb_keys = [pools[i % len(pools)][i // len(pools) % len(pools[i % len(pools)])]
                        for i in range(len(subjects))]
         _say(f"{replicas} dashboard(s) up at {app_url}")
-        res = asyncio.run(drive(app_url, subjects, rounds, [p.pid for p in procs], lb_keys=lb_keys))
+        driver = drive_ws if client == "websocket" else drive
+        res = asyncio.run(driver(app_url, subjects, rounds, [p.pid for p in procs], lb_keys=lb_keys))
     res.update(replicas=replicas, setup_s=round(setup_s, 1))
     if replicas > 1:
         res.update(websockets_per_replica=websockets_per_upstream(tmp / "nginx"),
@@ -344,13 +443,13 @@ def section(points: list[dict[str, Any]], command: str, host: str) -> Section:
              f"{p['server_cpu_share']:.2f}", f"{p['idle_cpu_share']:.2f}",
              f"{p['rss_base_mb']:.0f} -> {p['rss_after_mb']:.0f} MB",
              f"**{p['mb_per_session']:.1f} MB**" if p["replicas"] == 1 else "(n/a: two processes warming up)",
-             f"{p['saw_own_data']}/{p['sessions']}"] for p in points]
+             f"{p['saw_own_data']}/{p['sessions']}", p.get("client", "browser")] for p in points]
     body = (f"Regenerate: `{command}`. Machine: {host}.\n\n"
             + table(["Sessions at once", "Replicas", "Page runs", "p50", "p95", "max", "Page runs/s",
                      "Server CPU per page run (beyond polling)", "Server CPU while clicking (cores)",
                      "Server CPU, all open but idle (cores)",
                      "Server RSS (1 session -> all)",
-                     "Memory per session", "Saw own data"], rows))
+                     "Memory per session", "Saw own data", "Client"], rows))
     by_page = "; ".join(f"{p['sessions']} sessions: " + ", ".join(f"{k} {v} s" for k, v in p["by_page_p50_s"].items())
                         for p in points)
     body += f"\n\nMedian per page: {by_page}."
@@ -360,20 +459,28 @@ def section(points: list[dict[str, Any]], command: str, host: str) -> Section:
                  f"out): {failed}.")
     one = [p for p in points if p["replicas"] == 1]
     if one:
+        from canvas.dashboard.frame import POLL_IDLE_SECONDS, POLL_SECONDS
+
         idle = max(p["idle_cpu_ms_per_session_s"] for p in one)
-        cpu = max(p["server_cpu_per_page_ms"] for p in points)
+        cpu = statistics.median(p["server_cpu_per_page_ms"] for p in one)
+        worst = max(one, key=lambda p: p["sessions"])
         body += (
             "\n\nWhat limits one process: a Streamlit server runs every session's scripts in threads of one "
-            "Python process (one GIL), so it gets at most one core however many the machine has. An open page "
-            "costs CPU even when nobody clicks: the sidebar's sync status is a fragment that reruns every 2 s "
-            f"(`canvas.dashboard.frame.POLL_SECONDS`), ~{idle:.0f} ms of CPU per second per open session "
-            f"here, so about {1000 / idle:.0f} open pages fill a core by themselves, before any click. A click "
-            f"(a full page run) costs up to ~{cpu:.0f} ms of CPU beyond that polling. When the polling alone "
-            "takes the CPU the server gets, page runs queue behind it and page time grows with every open "
-            "session: that is the 10-session row on this machine (other work held the server to under half "
-            "a core). Levers, in order: poll the status less often (or only while a sync runs), then more "
-            "replicas behind the sticky proxy, each a separate process on its own core, all reading the same "
-            "PostgreSQL (docs/deploy.md). Memory is small: ~2 MB per open session on a ~260 MB process.")
+            "Python process (one GIL), so it gets at most one core however many the machine has, and page runs "
+            "that arrive together queue for it. Measured here: a page run costs ~"
+            f"{cpu:.0f} ms of server CPU (median over the rows), so one process finishes at most "
+            f"~{1000 / max(cpu, 1):.0f} page runs a second; an open page that nobody touches costs "
+            f"~{idle:.1f} ms of CPU a second (the sidebar's status fragment, every {POLL_IDLE_SECONDS:.0f} s "
+            f"while no sync runs, every {POLL_SECONDS:.0f} s while one does), so open but idle tabs alone "
+            f"would fill a core only at ~{1000 / max(idle, 0.1):,.0f} of them. So it is clicks, not open tabs, "
+            f"that set the limit: at {worst['sessions']} students clicking at once, each waits behind the "
+            f"others' page runs (p95 {worst['p95_s']} s), a student who clicks every ~10 s adds "
+            f"~{cpu / 10:.0f} ms/s, and a process stays responsive up to roughly "
+            f"{int(0.7 * 1000 / (cpu / 10 + idle)):,} students actively using the dashboard at once (70 % of "
+            "a core). Past that: more replicas behind the sticky proxy, each its own process on its own core, "
+            "all reading the same PostgreSQL (docs/deploy.md). Memory is small: "
+            f"~{statistics.median(p['mb_per_session'] for p in one):.1f} MB per open session on a "
+            f"~{statistics.median(p['rss_base_mb'] for p in one):.0f} MB process.")
     for p in points:
         if p.get("websockets_per_replica"):
             body += (f"\n\nTwo replicas behind nginx ({p['sessions']} sessions, deploy/nginx-canvas-dashboard.conf): "
@@ -402,6 +509,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, default=1, help="dashboard processes (2+: behind nginx)")
     parser.add_argument("--replica-check", type=int, default=0, metavar="N",
                         help="then N sessions on two replicas behind nginx (the deployment's proxy config)")
+    parser.add_argument("--client", choices=("websocket", "browser"), default="websocket",
+                        help="websocket: each session on Streamlit's protocol after a browser sign-in "
+                             "(bench.st_client); browser: each session a headless chromium tab all along")
     parser.add_argument("--write", action="store_true", help="update the section in docs/benchmarks.md")
     args = parser.parse_args(argv)
     server_url = scrub_environment()
@@ -413,11 +523,11 @@ def main(argv: list[str] | None = None) -> int:
             ctx = Context(smoke=False, tmp=tmp, server=server)
             for n in (int(x) for x in args.sessions.split(",")):
                 print(f"   dashboard_load: {n} sessions, {args.replicas} replica(s) ...", file=sys.stderr, flush=True)
-                points.append(measure(ctx, n, rounds=args.rounds, replicas=args.replicas))
+                points.append(measure(ctx, n, rounds=args.rounds, replicas=args.replicas, client=args.client))
                 print(f"   {json.dumps(points[-1])}", file=sys.stderr, flush=True)
             if args.replica_check:
                 _say(f"{args.replica_check} sessions on two replicas behind nginx ...")
-                points.append(measure(ctx, args.replica_check, rounds=args.rounds, replicas=2))
+                points.append(measure(ctx, args.replica_check, rounds=args.rounds, replicas=2, client=args.client))
                 print(f"   {json.dumps(points[-1])}", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,8 +1,9 @@
 """Two dashboard replicas behind nginx (deploy/nginx-canvas-dashboard.conf) against one PostgreSQL.
 
 Four students sign in through the proxy with st.login (OpenID provider mock) in four browser
-contexts, then all click through the pages at once. Each must see only their own data, every
-browser must stay on one replica (websocket included), and both replicas must serve students.
+contexts, then all click through the pages at once: in those browsers, or (the load bench's way)
+on Streamlit's websocket protocol with the cookies the browsers got. Each must see only their own
+data, every student must stay on one replica (websocket included), and both replicas must serve.
 """
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ class _TestContext:
         return env
 
 
-def test_two_replicas_behind_nginx_serve_students_with_sticky_sessions(engine, pg_url, tmp_path) -> None:
+@pytest.mark.parametrize("client", ["browser", "websocket"])
+def test_two_replicas_behind_nginx_serve_students_with_sticky_sessions(engine, pg_url, tmp_path, client) -> None:
     # engine: the tests' database, migrated and emptied; the replicas and the students share it
-    res = measure(_TestContext(pg_url, tmp_path), 4, rounds=1, replicas=2)
+    res = measure(_TestContext(pg_url, tmp_path), 4, rounds=1, replicas=2, client=client)
     assert res["errors"] == 0, res["error_kinds"]
     assert res["page_runs"] == 4 * 4
     assert res["saw_own_data"] == 4, "every student sees their own name after signing in through the proxy"
