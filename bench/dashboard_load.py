@@ -293,7 +293,7 @@ async def _cookies_of(browser: Any, url: str, subject: str, lb_key: str | None) 
 
 
 async def drive_ws(url: str, students: list[tuple[str, str]], rounds: int, server_pids: list[int],
-                   signin_concurrency: int = 4, lb_keys: list[str] | None = None) -> dict[str, Any]:
+                   signin_concurrency: int = 8, lb_keys: list[str] | None = None) -> dict[str, Any]:
     """Sign every student in with a browser, then hold every session open on Streamlit's websocket
     protocol (bench.st_client) and click through the pages all at once."""
     from playwright.async_api import async_playwright
@@ -320,10 +320,18 @@ async def drive_ws(url: str, students: list[tuple[str, str]], rounds: int, serve
     _say(f"all {len(jars)} signed in with a browser ({signin_s:.0f} s); opening websocket sessions")
     timeout = STEP_TIMEOUT_MS / 1000
     async with AsyncExitStack() as stack:
-        sessions = [await stack.enter_async_context(StreamlitSession(url, jar, timeout=timeout)) for jar in jars]
-        await sessions[0].open_page()
-        base_rss = sum(rss_kb(pid) for pid in server_pids)
-        await asyncio.gather(*(s.open_page() for s in sessions[1:]))
+        # Students arrive one after another (as they finish signing in), each opening the app once.
+        sessions: list[StreamlitSession] = []
+        errors: list[str] = []
+        base_rss = 0
+        for jar, (_, name) in zip(jars, students, strict=True):
+            session = await stack.enter_async_context(StreamlitSession(url, jar, timeout=timeout, label=name))
+            try:
+                await session.open_page()
+                sessions.append(session)
+            except PageRunFailed as exc:
+                errors.append(f"first page: {exc}")
+            base_rss = base_rss or sum(rss_kb(pid) for pid in server_pids)
         full_rss = sum(rss_kb(pid) for pid in server_pids)
         fragments0 = sum(s.fragment_runs for s in sessions)
         idle0, t_idle = sum(cpu_seconds(pid) for pid in server_pids), time.perf_counter()
@@ -332,7 +340,6 @@ async def drive_ws(url: str, students: list[tuple[str, str]], rounds: int, serve
         idle_share = (sum(cpu_seconds(pid) for pid in server_pids) - idle0) / idle_s
         fragment_rate = (sum(s.fragment_runs for s in sessions) - fragments0) / idle_s
         times: list[tuple[str, float]] = []
-        errors: list[str] = []
 
         async def browse(session: StreamlitSession) -> None:
             for _ in range(rounds):
@@ -349,9 +356,9 @@ async def drive_ws(url: str, students: list[tuple[str, str]], rounds: int, serve
         cpu1 = sum(cpu_seconds(pid) for pid in server_pids)
         peak_rss = sum(rss_kb(pid) for pid in server_pids)
         own = 0  # each student still sees their own data: the Settings page names their Canvas account
-        for session, (_, name) in zip(sessions, students, strict=True):
+        for session in sessions:
             try:
-                own += f"Student: {name}".encode() in (await session.open_page("Settings"))[1]
+                own += f"Student: {session.label}".encode() in (await session.open_page("Settings"))[1]
             except PageRunFailed:
                 pass
     res = _summary(subjects, rounds, times, errors, signin_s, browse_s, cpu0, cpu1, idle_share,

@@ -30,8 +30,8 @@ class PageRunFailed(Exception):
 class StreamlitSession:
     """One open tab: connect, open pages by title, keep the page's fragments running on their timers."""
 
-    def __init__(self, url: str, cookies: dict[str, str], *, timeout: float = 120.0) -> None:
-        self.url, self.cookies, self.timeout = url.rstrip("/"), cookies, timeout
+    def __init__(self, url: str, cookies: dict[str, str], *, timeout: float = 120.0, label: str = "") -> None:
+        self.url, self.cookies, self.timeout, self.label = url.rstrip("/"), cookies, timeout, label
         self.pages: dict[str, str] = {}  # page title -> page_script_hash, from the `navigation` message
         self.current = ""
         self.fragment_runs = 0
@@ -40,6 +40,7 @@ class StreamlitSession:
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._done: asyncio.Queue[int] = asyncio.Queue()
         self._payloads: list[bytes] = []
+        self.received: dict[str, int] = {}  # message kinds, for a failure's explanation
 
     async def __aenter__(self) -> StreamlitSession:
         from websockets.asyncio.client import connect
@@ -91,7 +92,8 @@ class StreamlitSession:
             try:
                 status = await asyncio.wait_for(self._done.get(), max(0.0, deadline - time.perf_counter()))
             except TimeoutError:
-                raise PageRunFailed(f"{title or 'first page'}: no answer within {self.timeout:.0f} s") from None
+                raise PageRunFailed(f"{title or 'first page'}: no answer within {self.timeout:.0f} s "
+                                    f"(received {self.received})") from None
             if status == FINISHED:
                 return time.perf_counter() - t, b"".join(self._payloads)
             if status < 0:
@@ -112,9 +114,13 @@ class StreamlitSession:
             async for data in self._ws:
                 msg = ForwardMsg()
                 msg.ParseFromString(data)
-                kind = msg.WhichOneof("type")
+                kind = msg.WhichOneof("type") or "?"
+                self.received[kind] = self.received.get(kind, 0) + 1
                 if kind == "delta":
                     self._payloads.append(data)
+                elif kind == "new_session":  # the page this run is for, as the frontend keeps it
+                    if msg.new_session.page_script_hash:
+                        self.current = msg.new_session.page_script_hash
                 elif kind == "navigation":
                     self.pages = {p.page_name: p.page_script_hash for p in msg.navigation.app_pages}
                     if msg.navigation.page_script_hash:

@@ -30,7 +30,7 @@ CURRENT = "Current term"
 
 
 # -- loader -------------------------------------------------------------------------------------
-@st.cache_data(ttl="24h", max_entries=32, show_spinner=False)
+@st.cache_data(ttl="24h", max_entries=data.CACHED_STUDENTS, show_spinner=False)
 def _facts(user_id: int, version: int) -> list[CourseFacts]:
     from canvas.db import reads
 
@@ -46,7 +46,7 @@ def facts(user_id: int, version: int) -> list[CourseFacts]:
 
 
 # The pages' usual loaders read current courses only; a past term needs the archive's rows too.
-@st.cache_data(ttl="24h", max_entries=16, show_spinner=False)
+@st.cache_data(ttl="24h", max_entries=3 * data.CACHED_STUDENTS, show_spinner=False)
 def _all_rows(kind: str, user_id: int, version: int) -> pd.DataFrame:
     from canvas.db import reads
 

@@ -33,6 +33,13 @@ from canvas.rows import GradeInputsDoc, GradesRefreshed, IdentityUserRow, Runnin
 
 log = logging.getLogger(__name__)
 
+# How many students' data each cached loader keeps (least recently used out first; the TTL ends
+# the rest). Sized for shared mode: a replica serves ~100 students at once (docs/benchmarks.md,
+# "Dashboard under load") at ~2 MB each; with room for only 32, fifty students evicted each other
+# and every page run read and recomputed everything again.
+CACHED_STUDENTS = 200
+CACHED_COURSES = CACHED_STUDENTS * 8  # per-course loaders: a student's courses each take an entry
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -134,13 +141,13 @@ def grades_refreshed_at(user_id: int) -> GradesRefreshed:
 
 
 # -- cached loaders: (user_id, version) is the key; the version only keys the cache ------------
-@st.cache_data(ttl="24h", max_entries=32, show_spinner=False)
+@st.cache_data(ttl="24h", max_entries=CACHED_STUDENTS, show_spinner=False)
 def _courses(user_id: int, version: int) -> pd.DataFrame:
     with engine().connect() as conn:
         return reads.courses(conn, user_id=user_id)
 
 
-@st.cache_data(ttl="24h", max_entries=32, show_spinner=False)
+@st.cache_data(ttl="24h", max_entries=CACHED_STUDENTS, show_spinner=False)
 def _assignments(user_id: int, version: int) -> pd.DataFrame:
     with engine().connect() as conn:
         return reads.assignments(conn, user_id=user_id)
@@ -164,25 +171,25 @@ def overview_inputs_uncached(engine_: Engine, user_id: int, now: datetime, since
                                                    graded_since=graded_since)}
 
 
-@st.cache_data(ttl="24h", max_entries=32, show_spinner=False)
+@st.cache_data(ttl="24h", max_entries=CACHED_STUDENTS, show_spinner=False)
 def _overview_work(user_id: int, version: int, due_from: datetime, graded_since: datetime) -> pd.DataFrame:
     with engine().connect() as conn:
         return reads.overview_assignments(conn, user_id=user_id, due_from=due_from, graded_since=graded_since)
 
 
-@st.cache_data(ttl="6h", max_entries=32, show_spinner=False)
+@st.cache_data(ttl="6h", max_entries=CACHED_STUDENTS, show_spinner=False)
 def _snapshots(user_id: int, version: int) -> pd.DataFrame:
     with engine().connect() as conn:
         return reads.score_snapshots(conn, user_id=user_id)
 
 
-@st.cache_data(ttl="6h", max_entries=64, show_spinner=False)
+@st.cache_data(ttl="6h", max_entries=CACHED_COURSES, show_spinner=False)
 def _grade_inputs(user_id: int, version: int, course_id: int) -> GradeInputsDoc:
     with engine().connect() as conn:
         return reads.grade_inputs(conn, user_id=user_id, course_id=course_id)
 
 
-@st.cache_data(ttl="6h", max_entries=64, show_spinner=False)
+@st.cache_data(ttl="6h", max_entries=CACHED_COURSES, show_spinner=False)
 def _course_grades(user_id: int, version: int, course_id: int) -> whatif_data.CourseGrades | None:
     raw = _grade_inputs(user_id, version, course_id)
     try:
@@ -194,7 +201,7 @@ def _course_grades(user_id: int, version: int, course_id: int) -> whatif_data.Co
         return None
 
 
-@st.cache_data(ttl="6h", max_entries=256, show_spinner=False)
+@st.cache_data(ttl="6h", max_entries=CACHED_COURSES, show_spinner=False)
 def _target_answer(user_id: int, version: int, course_id: int, target: str,
                    scores: tuple[tuple[str, str], ...]) -> TargetResult | None:
     cg = _course_grades(user_id, version, course_id)

@@ -24,7 +24,7 @@ HELP = ("How many points of the course's final grade this assignment can move: t
         "Letter-only courses show High (5+ points), Medium (1-5) or Low.")
 
 
-@st.cache_data(ttl="6h", max_entries=128, show_spinner=False)
+@st.cache_data(ttl="6h", max_entries=data.CACHED_COURSES, show_spinner=False)
 def _course_stakes(user_id: int, version: int, course_id: int) -> stakes_data.CourseStakes | None:
     raw = data.grade_inputs(user_id, version, course_id)
     try:
