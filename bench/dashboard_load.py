@@ -21,6 +21,15 @@ all of them, divided by the added sessions; server CPU is from /proc, idle (ever
 clicking) and while clicking. With `--replicas 2` the dashboards sit behind nginx rendered from
 deploy/nginx-canvas-dashboard.conf (websockets, cookie stickiness), and each replica's share of
 the websockets is counted from nginx's access log.
+
+What the runs found (2026-12-06): Streamlit forces a full garbage collection (`gc.collect(2)`)
+after every script run, the sidebar's 10 s status poll included, and with many students' sessions
+and caches in one process that took ~40 % of the server's CPU (py-spy on the 100-session run): a
+status poll cost ~120 ms, 50 open tabs took 0.73 of the core for polling alone, and 20 students
+clicking at once waited p50 8.3 s / p95 15.1 s. `.streamlit/config.toml` now turns
+`runner.postScriptGC` off (Python's own generational GC still runs): the same 20 students, p50
+2.4 s / p95 4.5 s, 138 ms instead of 198 ms of CPU per page run, and an open tab's 10 s poll
+costs ~0.6-1.2 ms of CPU a second instead of ~12 (so open tabs no longer limit a process: clicks do).
 """
 
 from __future__ import annotations
@@ -54,7 +63,15 @@ NGINX = "/usr/sbin/nginx"
 TEMPLATE = ROOT / "deploy" / "nginx-canvas-dashboard.conf"
 DEFAULT_SESSIONS = (10,)
 HEADING = "## Dashboard under load"
-IDLE_SECONDS = 10.0  # sessions open, nobody clicking: the server's CPU for open pages alone
+
+
+def idle_seconds() -> float:
+    """Sessions open, nobody clicking: the server's CPU for open pages alone. Two idle poll periods, so
+    every open page's status fragment fires in it (its timer starts at the page's last run). Imported
+    late: the dashboard's modules pull in Streamlit, which the other bench sections don't need."""
+    from canvas.dashboard.frame import POLL_IDLE_SECONDS
+
+    return 2 * POLL_IDLE_SECONDS
 
 
 # -- the pieces: students, identity provider, replicas, proxy ------------------------------------------
@@ -194,7 +211,8 @@ async def _browse(page: Any, rounds: int, times: list[tuple[str, float]], errors
 
 
 async def drive(url: str, students: list[tuple[str, str]], rounds: int, server_pids: list[int],
-                signin_concurrency: int = 5, lb_keys: list[str] | None = None) -> dict[str, Any]:
+                signin_concurrency: int = 5, lb_keys: list[str] | None = None,
+                idle_s: float | None = None) -> dict[str, Any]:
     """Sign every student in (a few at a time: sign-in is not what is measured), then all browse at once."""
     subjects = [s for s, _ in students]
     from playwright.async_api import async_playwright
@@ -224,7 +242,7 @@ async def drive(url: str, students: list[tuple[str, str]], rounds: int, server_p
             full_rss = sum(rss_kb(pid) for pid in server_pids)
             # Open but idle: what every open page costs by itself (the sidebar's status poll).
             idle0, t_idle = sum(cpu_seconds(pid) for pid in server_pids), time.perf_counter()
-            await asyncio.sleep(IDLE_SECONDS)
+            await asyncio.sleep(idle_seconds() if idle_s is None else idle_s)
             idle_share = (sum(cpu_seconds(pid) for pid in server_pids) - idle0) / (time.perf_counter() - t_idle)
             cpu0 = sum(cpu_seconds(pid) for pid in server_pids)
             times: list[tuple[str, float]] = []
@@ -293,7 +311,8 @@ async def _cookies_of(browser: Any, url: str, subject: str, lb_key: str | None) 
 
 
 async def drive_ws(url: str, students: list[tuple[str, str]], rounds: int, server_pids: list[int],
-                   signin_concurrency: int = 8, lb_keys: list[str] | None = None) -> dict[str, Any]:
+                   signin_concurrency: int = 8, lb_keys: list[str] | None = None,
+                   idle_s: float | None = None) -> dict[str, Any]:
     """Sign every student in with a browser, then hold every session open on Streamlit's websocket
     protocol (bench.st_client) and click through the pages all at once."""
     from playwright.async_api import async_playwright
@@ -335,10 +354,10 @@ async def drive_ws(url: str, students: list[tuple[str, str]], rounds: int, serve
         full_rss = sum(rss_kb(pid) for pid in server_pids)
         fragments0 = sum(s.fragment_runs for s in sessions)
         idle0, t_idle = sum(cpu_seconds(pid) for pid in server_pids), time.perf_counter()
-        await asyncio.sleep(IDLE_SECONDS)
-        idle_s = time.perf_counter() - t_idle
-        idle_share = (sum(cpu_seconds(pid) for pid in server_pids) - idle0) / idle_s
-        fragment_rate = (sum(s.fragment_runs for s in sessions) - fragments0) / idle_s
+        await asyncio.sleep(idle_seconds() if idle_s is None else idle_s)
+        idle_wall = time.perf_counter() - t_idle
+        idle_share = (sum(cpu_seconds(pid) for pid in server_pids) - idle0) / idle_wall
+        fragment_rate = (sum(s.fragment_runs for s in sessions) - fragments0) / idle_wall
         times: list[tuple[str, float]] = []
 
         async def browse(session: StreamlitSession) -> None:
@@ -369,7 +388,9 @@ async def drive_ws(url: str, students: list[tuple[str, str]], rounds: int, serve
 
 # -- one measurement -----------------------------------------------------------------------------------
 def measure(ctx: Context, sessions: int, *, rounds: int = 3, replicas: int = 1,
-            client: str = "websocket") -> dict[str, Any]:
+            client: str = "websocket", idle_s: float | None = None) -> dict[str, Any]:
+    """One run: `sessions` students on `replicas` dashboards; idle_s shortens the open-but-idle window
+    (two poll periods by default) where its figure is not wanted."""
     from pydantic import SecretStr
 
     from canvas.crypto import TokenCipher
@@ -424,7 +445,7 @@ def measure(ctx: Context, sessions: int, *, rounds: int = 3, replicas: int = 1,
                        for i in range(len(subjects))]
         _say(f"{replicas} dashboard(s) up at {app_url}")
         driver = drive_ws if client == "websocket" else drive
-        res = asyncio.run(driver(app_url, subjects, rounds, [p.pid for p in procs], lb_keys=lb_keys))
+        res = asyncio.run(driver(app_url, subjects, rounds, [p.pid for p in procs], lb_keys=lb_keys, idle_s=idle_s))
     res.update(replicas=replicas, setup_s=round(setup_s, 1))
     if replicas > 1:
         res.update(websockets_per_replica=websockets_per_upstream(tmp / "nginx"),
@@ -457,7 +478,8 @@ def section(points: list[dict[str, Any]], command: str, host: str) -> Section:
                      "Server CPU, all open but idle (cores)",
                      "Server RSS (1 session -> all)",
                      "Memory per session", "Saw own data", "Client"], rows))
-    by_page = "; ".join(f"{p['sessions']} sessions: " + ", ".join(f"{k} {v} s" for k, v in p["by_page_p50_s"].items())
+    by_page = "; ".join(f"{p['sessions']} sessions" + (f" on {p['replicas']} replicas" if p["replicas"] > 1 else "")
+                        + ": " + ", ".join(f"{k} {v} s" for k, v in p["by_page_p50_s"].items())
                         for p in points)
     body += f"\n\nMedian per page: {by_page}."
     failed = "; ".join(f"{p['sessions']} sessions: {p['error_kinds']}" for p in points if p["errors"])

@@ -55,7 +55,7 @@ class _TestContext:
 @pytest.mark.parametrize("client", ["browser", "websocket"])
 def test_two_replicas_behind_nginx_serve_students_with_sticky_sessions(engine, pg_url, tmp_path, client) -> None:
     # engine: the tests' database, migrated and emptied; the replicas and the students share it
-    res = measure(_TestContext(pg_url, tmp_path), 4, rounds=1, replicas=2, client=client)
+    res = measure(_TestContext(pg_url, tmp_path), 4, rounds=1, replicas=2, client=client, idle_s=1.0)
     assert res["errors"] == 0, res["error_kinds"]
     assert res["page_runs"] == 4 * 4
     assert res["saw_own_data"] == 4, "every student sees their own name after signing in through the proxy"
