@@ -28,13 +28,16 @@ missing = int((work["missing"].astype(bool) & ~work["excused"].astype(bool)).sum
 average, left_out = course_view.average_current(courses, facts)
 new_grades = fmt.newly_graded(work, grades_since)
 
-c1, c2, c3, c4 = st.columns(4)
+# The four cards wrap two to a row on a phone (st.columns would stack them one per row there, and
+# they alone would fill the first screen); four across on a wider screen.
+with st.container(horizontal=True, key="overview_cards"):
+    c1, c2, c3, c4 = (st.container(width="stretch") for _ in range(4))
 c1.metric("Active courses", len(courses), border=True)
-c2.metric("Due in the next 7 days", due_week, border=True, help="Work not yet submitted")
+c2.metric("Due in 7 days", due_week, border=True, help="Work not yet submitted, due in the next 7 days")
 links.card_link(links.DUE_WEEK, "See what is due", c2)
 c3.metric("Missing", missing, border=True, help="Canvas marks these missing")
 links.card_link(links.MISSING, "See what is missing", c3)
-c4.metric("Average current score", fmt.pct(average), border=True,
+c4.metric("Current average", fmt.pct(average), border=True,
           help="Mean of Canvas's current score over the courses that show one (never a recomputation)")
 if left_out:
     st.caption("Left out of the average: " + fmt.md_escape(", ".join(left_out)))

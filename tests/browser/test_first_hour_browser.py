@@ -48,6 +48,12 @@ def test_phone_width_starts_with_the_sidebar_collapsed_and_the_overview_visible(
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
         heading = page.get_by_role("heading", name="Overview").first
         expect(heading).to_be_in_viewport()
+        # The four cards sit two to a row, so the first screen reaches the news below them.
+        cards = page.locator('[data-testid="stMetric"]')
+        expect(cards).to_have_count(4)
+        rows = {round(cards.nth(i).bounding_box()["y"]) for i in range(4)}
+        assert len(rows) == 2, rows
+        expect(page.get_by_role("heading", name="What changed").first).to_be_in_viewport()
         # nothing on the page is wider than the phone (no sideways scrolling)
         overflow = page.evaluate("() => document.documentElement.scrollWidth")
         assert overflow <= PHONE["width"], overflow
