@@ -37,8 +37,8 @@ PAGES = (
 _MATERIAL = {"🏠": ":material/home:", "📝": ":material/assignment:", "📈": ":material/trending_up:",
              "🔄": ":material/sync:", "⚙️": ":material/settings:", "🎓": ":material/school:"}
 SETTINGS_PAGE = PAGES[-1][0]
-# The sidebar's status fragment polls one row: one fragment run per tick per open page (~15 ms of
-# server CPU with runner.postScriptGC off, bench/dashboard_load). A page polls fast only while a sync
+# The sidebar's status fragment polls one row: one fragment run per tick per open page (~6-15 ms
+# of server CPU with runner.postScriptGC off, bench/dashboard_load). A page polls fast only while a sync
 # is asked for or running (progress moves, the student is watching) and slowly otherwise (a scheduled
 # sync still shows up within POLL_IDLE_SECONDS).
 POLL_SECONDS = 2.0
